@@ -1,0 +1,54 @@
+"""From a take row to what an adapter needs: its provider object and its request."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+
+from studio.generation.models import Generation
+from studio.prompts.fields import PromptFields
+from studio.providers import catalog, registry
+from studio.providers.base import Credentials, GenerationRequest, Provider
+
+
+def adapter_for(take: Generation) -> Provider:
+    account = take.provider_account
+    credentials = account.credentials() if account else Credentials()
+    return registry.get(take.provider)(credentials)
+
+
+def webhook_url(take: Generation) -> str:
+    """Where the provider should call back, or "" to rely on polling.
+
+    Every callback URL carries the take's own random token, so an unsigned callback
+    (Kling) is bound to one take, and a signed one can be checked against the right key.
+    """
+    if not settings.STUDIO_PUBLIC_URL or not registry.get(take.provider).webhooks:
+        return ""
+    path = reverse("webhooks:receive", args=[take.provider, take.webhook_token])
+    return f"{settings.STUDIO_PUBLIC_URL}{path}"
+
+
+def build_request(take: Generation) -> GenerationRequest:
+    from studio.media.images import provider_input
+
+    fields = PromptFields.from_dict(take.prompt)
+    offer = catalog.offer(take.provider, take.model)
+    if offer is None:
+        raise LookupError(f"{take.provider} no longer offers {take.model}")
+    params = take.params
+    return GenerationRequest(
+        job_id=str(take.pk),
+        offer=offer,
+        prompt=take.compiled_prompt,
+        negative_prompt=fields.negative,
+        duration=int(params["duration"]),
+        aspect_ratio=params["aspect_ratio"],
+        resolution=params["resolution"],
+        audio=bool(params["audio"]),
+        shots=tuple((s.prompt, s.duration) for s in fields.shots),
+        start_image=provider_input(take.start_image) if take.start_image else None,
+        end_image=provider_input(take.end_image) if take.end_image else None,
+        callback_url=webhook_url(take),
+        preview=take.prompt,
+    )

@@ -1,0 +1,49 @@
+"""Building requests and credentials for adapter tests against the fake provider."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from studio.providers import catalog, registry, sandbox
+from studio.providers.base import GenerationRequest, RemoteJob, RemoteStatus
+
+
+def adapter(slug: str, fake, **overrides):
+    keys = sandbox.credentials(slug, base_url=fake.base(slug))
+    if overrides:
+        keys = type(keys)(**(keys.__dict__ | overrides))
+    return registry.get(slug)(keys)
+
+
+def request(provider: str, family: str, **changes) -> GenerationRequest:
+    offer = catalog.offer(provider, family)
+    assert offer is not None
+    values = dict(
+        job_id=str(uuid.uuid4()),
+        offer=offer,
+        prompt="A red fox trotting through fresh snow at dawn.",
+        negative_prompt="",
+        duration=offer.allowed_durations[0],
+        aspect_ratio=offer.allowed_aspect_ratios[0],
+        resolution=offer.allowed_resolutions[-1],
+        audio=offer.has_audio,
+    )
+    return GenerationRequest(**(values | changes))
+
+
+def wait_for(adapter_, req: GenerationRequest, job: RemoteJob, timeout: float = 15) -> RemoteJob:
+    """Poll like the pipeline does until the job ends."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        job = adapter_.poll(req, job)
+        if job.status.is_terminal:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job.external_id} did not finish: {job.status}")
+
+
+def running(job: RemoteJob) -> RemoteJob:
+    return RemoteJob(
+        external_id=job.external_id, status=RemoteStatus.RUNNING, poll_hint=job.poll_hint
+    )
