@@ -15,6 +15,12 @@ from studio.providers.base import Provider
 PROVIDERS: dict[str, str] = {
     "preview": "studio.providers.preview.PreviewProvider",
     "apiframe": "studio.providers.apiframe.ApiframeProvider",
+    "fal": "studio.providers.fal.FalProvider",
+    "kling": "studio.providers.kling.KlingProvider",
+    "replicate": "studio.providers.replicate.ReplicateProvider",
+    "wavespeed": "studio.providers.wavespeed.WaveSpeedProvider",
+    "kie": "studio.providers.kie.KieProvider",
+    "givon": "studio.providers.givon.GivonProvider",
 }
 
 

@@ -120,6 +120,12 @@ def join(base: str, path: str) -> str:
     return base.rstrip("/") + "/" + path.lstrip("/")
 
 
+def under(base: str, url: str) -> bool:
+    """Whether a URL a provider handed back (fal status_url, Replicate urls.get) lies under
+    the API base we called: our key is sent to it, so it must not lead anywhere else."""
+    return url.startswith(base.rstrip("/") + "/")
+
+
 def envelope(
     response: http.Response,
     *,

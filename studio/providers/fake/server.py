@@ -36,6 +36,12 @@ log = logging.getLogger(__name__)
 # One line per provider fake, like the adapter registry.
 FAKES: dict[str, str] = {
     "apiframe": "studio.providers.fake.apiframe.ApiframeFake",
+    "fal": "studio.providers.fake.fal.FalFake",
+    "kling": "studio.providers.fake.kling.KlingFake",
+    "replicate": "studio.providers.fake.replicate.ReplicateFake",
+    "wavespeed": "studio.providers.fake.wavespeed.WaveSpeedFake",
+    "kie": "studio.providers.fake.kie.KieFake",
+    "givon": "studio.providers.fake.givon.GivonFake",
 }
 
 
