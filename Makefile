@@ -5,9 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 FAKE_PORT ?= 8765
-export STUDIO_FAKE_PROVIDER_URL ?= http://127.0.0.1:$(FAKE_PORT)
-export STUDIO_OUTBOUND_ALLOW ?= 127.0.0.1:$(FAKE_PORT)
-export STUDIO_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
+# Only `make run` talks to the bundled fake provider and receives its webhooks.
+RUN_ENV := DEBUG=true PORT=$(PORT) FAKE_PORT=$(FAKE_PORT) \
+	STUDIO_FAKE_PROVIDER_URL=http://127.0.0.1:$(FAKE_PORT) \
+	STUDIO_OUTBOUND_ALLOW=127.0.0.1:$(FAKE_PORT) \
+	STUDIO_PUBLIC_URL=http://127.0.0.1:$(PORT)
 
 .PHONY: run test install lint format bench clean
 
@@ -24,15 +26,15 @@ install: $(VENV)/.installed
 # Install, migrate, seed a demo workspace, then start web + worker + beat + the fake
 # provider on the embedded defaults (SQLite, filesystem broker, local media).
 run: install
-	DEBUG=true $(BIN)/python manage.py migrate --no-input
-	DEBUG=true $(BIN)/python manage.py collectstatic --no-input -v 0
-	DEBUG=true $(BIN)/python manage.py seed_demo
+	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input
+	$(RUN_ENV) $(BIN)/python manage.py collectstatic --no-input -v 0
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	@echo ""
 	@echo "  Studio is starting on http://127.0.0.1:$(PORT)"
 	@echo "  Log in as demo@studio.local / demo-password (or create your own account)."
 	@echo "  Stop with Ctrl+C."
 	@echo ""
-	DEBUG=true PORT=$(PORT) FAKE_PORT=$(FAKE_PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
+	$(RUN_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
 
 # Unit, service, integration (real worker) and browser tests on the embedded defaults.
 test: install

@@ -223,9 +223,15 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 200
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+STUDIO_SWEEP_SECONDS = env.float("STUDIO_SWEEP_SECONDS", 20.0)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stale-takes": {"task": "studio.generation.tasks.sweep", "schedule": 20.0},
+    "sweep-stale-takes": {
+        "task": "studio.generation.tasks.sweep",
+        "schedule": STUDIO_SWEEP_SECONDS,
+    },
     "poll-due-takes": {"task": "studio.generation.tasks.poll_due", "schedule": 3.0},
+    # Each person gets at most one digest per their chosen interval; this only rings.
+    "send-review-digests": {"task": "studio.review.tasks.send_digests", "schedule": 300.0},
 }
 
 # --- Generation pipeline --------------------------------------------------------------
@@ -238,6 +244,7 @@ STUDIO_PROVIDER_TIMEOUT = env.float("STUDIO_PROVIDER_TIMEOUT", 30.0)
 # Private host:port pairs outbound HTTP may reach anyway (the bundled fake provider).
 STUDIO_OUTBOUND_ALLOW = env.list("STUDIO_OUTBOUND_ALLOW", [])
 STUDIO_FAKE_PROVIDER_URL = env.str("STUDIO_FAKE_PROVIDER_URL", "").rstrip("/")
+STUDIO_BILLING_LOCKS = True  # budget row lock on paid orders; negative-control tests turn it off
 
 # --- Security -------------------------------------------------------------------------
 HTTPS = env.bool("STUDIO_HTTPS", not DEBUG)

@@ -41,3 +41,31 @@ def fake(fake_server, settings):
     settings.STUDIO_OUTBOUND_ALLOW = [fake_server.hostport]
     settings.STUDIO_FAKE_PROVIDER_URL = fake_server.url
     return fake_server
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need row locks that SQLite does not have: skip them there."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Remove this run's folder (database file, broker messages, media)."""
+    import shutil
+
+    from django.conf import settings
+
+    shutil.rmtree(settings.VAR_DIR, ignore_errors=True)
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
+@pytest.fixture
+def owner_factory(db):
+    """Make owners on demand (tests that need committed rows use transactional db)."""
+    return factories.owner

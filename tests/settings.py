@@ -10,10 +10,11 @@ from pathlib import Path
 
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("STUDIO_HTTPS", "false")
-# Everything a test run writes (SQLite file, broker folders, keys) stays under var/test,
-# shared with the worker processes the integration tests start.
+# Everything a test run writes (SQLite file, broker folders, keys) stays in its own folder
+# under var/test, shared with the worker processes it starts and with no other run.
 os.environ.setdefault(
-    "STUDIO_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test")
+    "STUDIO_VAR_DIR",
+    str(Path(__file__).resolve().parent.parent / "var" / "test" / f"run-{os.getpid()}"),
 )
 os.environ.setdefault("STUDIO_PUBLIC_URL", "")
 

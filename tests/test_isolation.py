@@ -10,14 +10,18 @@ from __future__ import annotations
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from studio.accounts.roles import Role
+from studio.accounts.services import invite
 from studio.generation.models import Clip, ProviderAccount, Status
 from studio.generation.services import transition
+from studio.review import services as review
+from studio.review.models import Kind, Notification
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-# route name -> which of workspace B's objects to put in the URL
-OBJECTS: dict[str, str] = {
+# route name -> which of workspace B's objects to put in the URL (several: in order)
+OBJECTS: dict[str, str | tuple[str, ...]] = {
     "projects:detail": "project",
     "projects:rename": "project",
     "projects:archive": "project",
@@ -29,6 +33,26 @@ OBJECTS: dict[str, str] = {
     "takes:status_hx": "take",
     "takes:cancel": "take",
     "takes:download": "take",
+    "providers:update": "account",
+    "providers:check": "account",
+    "spend:approve": "take",
+    "spend:decline": "take",
+    "members:change_role": "membership",
+    "members:remove": "membership",
+    "members:transfer": "membership",
+    "members:revoke_invitation": "invitation",
+    "review:comment": "take",
+    "review:decide": "take",
+    "review:select": "take",
+    "review:share_take": "take",
+    "review:share_project": "project",
+    "review:resolve": "comment",
+    "review:revoke_link": "link",
+    "review:open_notification": "notification",
+    # A guest link the visitor holds (of another workspace) cannot open B's take.
+    "guest:take": ("foreign_guest_token", "take"),
+    "guest:comment": ("foreign_guest_token", "take"),
+    "guest:download": ("foreign_guest_token", "take"),
 }
 
 
@@ -37,7 +61,9 @@ def _routes(patterns, prefix=""):
         if isinstance(entry, URLResolver):
             namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
             yield from _routes(entry.url_patterns, namespace)
-        elif isinstance(entry, URLPattern) and "<uuid:" in str(entry.pattern):
+        elif isinstance(entry, URLPattern) and any(
+            kind in str(entry.pattern) for kind in ("<uuid:", "<int:")
+        ):
             yield f"{prefix}{entry.name}"
 
 
@@ -68,6 +94,7 @@ def objects_of_b(db):
         video_codec="h264",
     )
     account = ProviderAccount.objects.create(workspace=b.workspace, provider="preview")
+    elsewhere = factories.owner("Owner C")
     return {
         "workspace": b.workspace,
         "project": take.shot.project,
@@ -75,6 +102,15 @@ def objects_of_b(db):
         "take": take,
         "account": account,
         "membership": b,
+        "invitation": invite(workspace=b.workspace, invited_by=b.user, role=Role.VIEWER),
+        "comment": review.add_comment(take=take, body="Hi", timecode_ms=0, author=b.user),
+        "link": review.create_guest_link(created_by=b.user, take=take, allow_download=True),
+        "notification": Notification.objects.create(
+            workspace=b.workspace, recipient=b.user, kind=Kind.TAKE_READY, take=take
+        ),
+        "foreign_guest_token": review.create_guest_link(
+            created_by=elsewhere.user, take=factories.take(elsewhere), allow_download=True
+        ).token,
     }
 
 
@@ -82,7 +118,8 @@ def objects_of_b(db):
 def test_a_user_of_workspace_a_gets_404_for_workspace_b_objects(route, objects_of_b, client):
     a = factories.owner("Owner A")
     client.force_login(a.user)
-    url = reverse(route, args=[objects_of_b[OBJECTS[route]].pk])
+    keys = OBJECTS[route] if isinstance(OBJECTS[route], tuple) else (OBJECTS[route],)
+    url = reverse(route, args=[getattr(objects_of_b[k], "pk", objects_of_b[k]) for k in keys])
     answers = {client.get(url).status_code, client.post(url, {}).status_code}
     # A view that only accepts one method answers the other with 405; the one it
     # accepts must say 404. Nothing may succeed, redirect or admit the object exists.

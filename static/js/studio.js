@@ -50,6 +50,23 @@
     }
   });
 
+  // Provider key form: show the secrets the chosen provider needs, under its own names.
+  function showCredentials(form) {
+    var labels = JSON.parse(document.getElementById(form.dataset.credentials).textContent);
+    var wanted = labels[form.elements.provider.value] || {};
+    form.querySelectorAll("[data-credential]").forEach(function (box) {
+      var name = box.dataset.credential;
+      box.hidden = !(name in wanted);
+      var label = box.querySelector("label");
+      if (label && wanted[name]) label.textContent = wanted[name];
+    });
+  }
+  document.querySelectorAll("form[data-credentials]").forEach(showCredentials);
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (form && form.dataset.credentials && event.target.name === "provider") showCredentials(form);
+  });
+
   // Builder rows (dialogue lines, multi-shot shots): add by cloning, remove, toggle.
   function notifyChange(element) {
     element.dispatchEvent(new Event("input", { bubbles: true }));

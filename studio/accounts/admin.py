@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from studio.accounts.models import Membership, User, Workspace
+from studio.accounts.models import Invitation, Membership, User, Workspace
 
 
 @admin.register(User)
@@ -25,3 +25,9 @@ class MembershipInline(admin.TabularInline):
 class WorkspaceAdmin(admin.ModelAdmin):
     list_display = ["name", "created_at"]
     inlines = [MembershipInline]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["workspace", "email", "role", "expires_at", "accepted_at", "revoked_at"]
+    raw_id_fields = ["invited_by", "accepted_by"]

@@ -31,4 +31,5 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("workspace/switch/", views.switch_workspace, name="switch_workspace"),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
 ]

@@ -48,9 +48,14 @@ def check_connection(account: ProviderAccount) -> tuple[bool, str]:
     return ok, message
 
 
+def sandbox_base() -> str:
+    """Where the bundled fake provider listens, or "" when this instance runs none."""
+    return settings.STUDIO_FAKE_PROVIDER_URL
+
+
 def add_sandbox_accounts(workspace) -> list[ProviderAccount]:
     """An account at the bundled fake provider for every hosted provider."""
-    base = settings.STUDIO_FAKE_PROVIDER_URL
+    base = sandbox_base()
     if not base:
         return []
     accounts = []

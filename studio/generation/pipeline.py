@@ -10,6 +10,7 @@ lease) and rung again by a countdown or by the beat sweeper; a step is claimed a
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import random
@@ -180,6 +181,9 @@ def _retry_recovery(take: Generation, error: ProviderError) -> None:
 
 
 def _accept(take: Generation, job: RemoteJob) -> None:
+    if job.status == RemoteStatus.SUCCEEDED and not job.video_url and job.video_file is None:
+        # A replayed submit (idempotency key) can say "done" without the result: poll for it.
+        job = dataclasses.replace(job, status=RemoteStatus.RUNNING)
     common = {"external_id": job.external_id[:200], "poll_hint": job.poll_hint[:500]}
     if job.status == RemoteStatus.FAILED:
         Generation.objects.filter(pk=take.pk).update(**common)

@@ -86,7 +86,7 @@ def order_takes(order: TakeOrder) -> list[Generation]:
         )
         if existing:
             return existing
-        decision = billing.authorize(order.membership, price.usd_micros * order.count)
+        decision = billing.authorize(order.membership, price.usd_micros, order.count)
         status = Status.AWAITING_APPROVAL if decision.needs_approval else Status.QUEUED
         last = shot.takes.aggregate(n=Max("number"))["n"] or 0
         takes = []

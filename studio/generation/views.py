@@ -18,6 +18,7 @@ from studio.projects.models import Project
 from studio.prompts.fields import PromptFields
 from studio.providers import catalog, registry
 from studio.providers.catalog import FAMILIES
+from studio.review.models import Outcome, takes_with_outcome, with_review
 
 PAGE_SIZE = 24
 
@@ -28,6 +29,9 @@ class GalleryFilters(forms.Form):
     )
     model = forms.ChoiceField(required=False, label="Model")
     status = forms.ChoiceField(required=False, label="Status")
+    review = forms.ChoiceField(
+        required=False, label="Review", choices=[("", "Any review"), *Outcome.choices]
+    )
 
     def __init__(self, *args, workspace, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -60,6 +64,8 @@ class GalleryFilters(forms.Form):
             takes = takes.filter(status__in=[Status.FAILED, Status.CANCELED])
         elif status == "awaiting_approval":
             takes = takes.filter(status=Status.AWAITING_APPROVAL)
+        if data["review"]:
+            takes = takes_with_outcome(takes, data["review"])
         return takes
 
 
@@ -67,7 +73,9 @@ class GalleryFilters(forms.Form):
 def gallery(request: HttpRequest) -> HttpResponse:
     membership = current_membership(request)
     filters = GalleryFilters(request.GET or None, workspace=membership.workspace)
-    takes = filters.apply(Generation.objects.for_workspace(membership.workspace).for_gallery())
+    takes = filters.apply(
+        with_review(Generation.objects.for_workspace(membership.workspace).for_gallery())
+    )
     page = Paginator(takes, PAGE_SIZE).get_page(request.GET.get("page"))
     template = "generation/gallery.html"
     if request.htmx and request.htmx.target == "gallery-results":
@@ -82,7 +90,6 @@ def _take_context(take: Generation, membership) -> dict:
         "offer": catalog.offer(take.provider, take.model),
         "family": FAMILIES.get(take.model),
         "provider_label": registry.label(take.provider),
-        "estimate_usd": catalog.format_usd(take.estimate_micros),
         "membership": membership,
     }
 

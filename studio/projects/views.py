@@ -14,6 +14,8 @@ from studio.projects import services
 from studio.projects.forms import NewShotForm, ProjectForm, ShotForm
 from studio.projects.models import Project
 
+RENAME_IDS = "rename_%s"  # the rename form shares the page with the new-shot form
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -59,7 +61,7 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
             "project": project,
             "shots": shots,
             "shot_form": ShotForm(),
-            "rename_form": ProjectForm(instance=project),
+            "rename_form": ProjectForm(instance=project, auto_id=RENAME_IDS),
             "membership": membership,
         },
     )
@@ -69,7 +71,7 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
 @require_POST
 def rename(request: HttpRequest, pk) -> HttpResponse:
     project, membership = get_for_member(request, Project.objects.all(), Action.EDIT, pk=pk)
-    form = ProjectForm(request.POST, instance=project)
+    form = ProjectForm(request.POST, instance=project, auto_id=RENAME_IDS)
     if form.is_valid():
         services.rename_project(project, form.cleaned_data["name"])
     if request.htmx:

@@ -151,6 +151,8 @@ class BuilderForm(forms.Form):
     )
     start_image = forms.FileField(label="Start image", required=False)
     end_image = forms.FileField(label="End image", required=False)
+    start_image_url = forms.URLField(label="or a link to it", required=False, assume_scheme="https")
+    end_image_url = forms.URLField(label="or a link to it", required=False, assume_scheme="https")
     request_key = forms.UUIDField(widget=forms.HiddenInput)
     # Not an input: the slot where errors about the compiled prompt are reported.
     prompt = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -254,9 +256,12 @@ class BuilderForm(forms.Form):
             aspect_ratio=pick("aspect_ratio", offer.allowed_aspect_ratios),
             resolution=pick("resolution", offer.allowed_resolutions),
             audio=bool(audio) and (offer.has_audio or not snap),
-            has_start_image=bool(self.is_bound and self.files.get("start_image")),
-            has_end_image=bool(self.is_bound and self.files.get("end_image")),
+            has_start_image=self._has_image("start_image"),
+            has_end_image=self._has_image("end_image"),
         )
+
+    def _has_image(self, name: str) -> bool:
+        return self.is_bound and bool(self.files.get(name) or self.data.get(f"{name}_url"))
 
     def take_count(self) -> int:
         try:

@@ -1,33 +1,41 @@
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from studio.accounts.access import get_for_member, require
 from studio.accounts.roles import Action
-from studio.billing.services import SpendRefused
+from studio.billing.services import SpendRefused, preview_spend
 from studio.generation import services
 from studio.generation.models import Generation
-from studio.media.images import ImageRejected, accept_upload
+from studio.media.images import ImageRejected, accept_upload, accept_url
 from studio.projects.models import Shot
 from studio.prompts.compile import compile_prompt
 from studio.prompts.fields import PromptFields
 from studio.prompts.forms import BuilderForm, initial_from
 from studio.prompts.lint import WORDS_PER_SECOND, lint
 from studio.providers import catalog
+from studio.review.models import with_review
 
 
-def live_state(form: BuilderForm, *, snap: bool = False) -> dict:
+def live_state(form: BuilderForm, *, snap: bool = False, membership=None) -> dict:
     """What the builder shows beside the form while the creator types: the compiled
-    prompt against the limit, advice, and the price of pressing Generate."""
+    prompt against the limit, advice, the price of pressing Generate and, for the
+    member, whether that price fits the budget or needs an owner's approval."""
     fields = form.prompt_fields()
     params = form.params(snap=snap)
     offer = form.offer
     compiled = compile_prompt(fields)
     count = form.take_count()
-    price = offer.price(params.duration, params.resolution, params.audio).times(count)
+    # An option this offer does not take is listed as a problem; the price shown is that
+    # of the nearest option it does take, so the panel never goes blank.
+    priced = form.params(snap=True)
+    each = offer.price(priced.duration, priced.resolution, priced.audio)
+    price = each.times(count)
     problems = catalog.check(
         offer,
         params,
@@ -48,14 +56,25 @@ def live_state(form: BuilderForm, *, snap: bool = False) -> dict:
         "take_count": count,
         "offer": offer,
         "params": params,
+        "spend_note": preview_spend(membership, each.usd_micros, count) if membership else None,
     }
 
 
-def _initial(request: HttpRequest, shot: Shot) -> dict:
-    """Remix a take (``?from=``) or reopen the shot's last draft."""
+def _source(request: HttpRequest) -> Generation | None:
+    """The take the builder was opened from (``?from=``), to remix or to revise."""
     source = request.GET.get("from")
-    if source:
-        take, _ = get_for_member(request, Generation.objects.all(), pk=source)
+    if not source:
+        return None
+    try:
+        take_id = uuid.UUID(source)
+    except ValueError:
+        raise Http404 from None
+    return get_for_member(request, Generation.objects.all(), pk=take_id)[0]
+
+
+def _initial(shot: Shot, take: Generation | None) -> dict:
+    """Remix a take or reopen the shot's last draft."""
+    if take:
         return initial_from(
             PromptFields.from_dict(take.prompt),
             provider=take.provider,
@@ -77,6 +96,7 @@ def _initial(request: HttpRequest, shot: Shot) -> dict:
 @require_http_methods(["GET", "POST"])
 def shot(request: HttpRequest, pk) -> HttpResponse:
     shot, membership = get_for_member(request, Shot.objects.select_related("project"), pk=pk)
+    source = None
     if request.method == "POST":
         require(membership, Action.GENERATE)
         form = BuilderForm(request.POST, request.FILES, workspace=shot.workspace)
@@ -84,21 +104,23 @@ def shot(request: HttpRequest, pk) -> HttpResponse:
             return redirect(f"{shot.get_absolute_url()}#takes")
         status = 400
     else:
-        form = BuilderForm(initial=_initial(request, shot), workspace=shot.workspace)
+        source = _source(request)
+        form = BuilderForm(initial=_initial(shot, source), workspace=shot.workspace)
         status = 200
-    takes = shot.takes.select_related("clip", "created_by").order_by("-number")
+    takes = with_review(shot.takes.select_related("clip", "created_by").order_by("-number"))
     return render(
         request,
         "prompts/shot.html",
         {
             "shot": shot,
+            "source": source,  # the review notes of the take being revised show beside it
             "form": form,
             "takes": takes,
             "membership": membership,
             "can_generate": membership.can(Action.GENERATE),
             "families": catalog.FAMILIES.values(),
             "words_per_second": WORDS_PER_SECOND,
-            **live_state(form),
+            **live_state(form, membership=membership),
         },
         status=status,
     )
@@ -109,17 +131,21 @@ def _order(request: HttpRequest, shot: Shot, membership, form: BuilderForm) -> l
     route = form.route
     images = {}
     for name in ("start_image", "end_image"):
-        upload = form.cleaned_data.get(name)
-        if upload:
-            try:
-                images[name] = accept_upload(
-                    workspace=shot.workspace,
-                    user=request.user,
-                    upload=upload,
-                    rules=route.offer.image_rules,
-                )
-            except ImageRejected as error:
-                form.add_error(name, error.message)
+        upload, link = form.cleaned_data.get(name), form.cleaned_data.get(f"{name}_url")
+        if not (upload or link):
+            continue
+        owner = {
+            "workspace": shot.workspace,
+            "user": request.user,
+            "rules": route.offer.image_rules,
+        }
+        try:
+            if upload:
+                images[name] = accept_upload(upload=upload, **owner)
+            else:
+                images[name] = accept_url(url=link, **owner)
+        except ImageRejected as error:
+            form.add_error(name if upload else f"{name}_url", error.message)
     if form.errors:
         _discard(images.values())
         return []
@@ -165,6 +191,6 @@ def builder_live_hx(request: HttpRequest, pk) -> HttpResponse:
             "switched": switched,
             "membership": membership,
             "can_generate": membership.can(Action.GENERATE),
-            **live_state(form, snap=switched),
+            **live_state(form, snap=switched, membership=membership),
         },
     )

@@ -99,6 +99,7 @@ class ApiframeProvider:
     reconcilable: ClassVar[bool] = True  # Idempotency-Key replays the original job
     webhooks: ClassVar[str] = "signed"
     rate_limit_per_second: ClassVar[float] = 5.0
+    credential_labels: ClassVar[dict[str, str]] = {"api_key": "API key (afk_…)"}
 
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials
@@ -196,7 +197,7 @@ class ApiframeProvider:
         error = None
         if status == RemoteStatus.FAILED:
             message = str(data.get("error") or data.get("status"))
-            kind = ErrorKind.MODERATION if _is_moderation(message) else ErrorKind.PERMANENT
+            kind = ErrorKind.MODERATION if wire.looks_moderated(message) else ErrorKind.PERMANENT
             error = ProviderError(kind, message)
         result = data.get("result")
         url = result if isinstance(result, str) else (result or {}).get("videoUrl", "")
@@ -224,8 +225,3 @@ class ApiframeProvider:
                 ErrorKind.PERMANENT, "idempotency conflict: " + detail, status_code=409
             )
         wire.raise_for_status(response, detail)
-
-
-def _is_moderation(message: str) -> bool:
-    # Apiframe passes the upstream refusal through as text; this is its documented form.
-    return "content policy" in message.lower() or "moderation" in message.lower()

@@ -178,6 +178,9 @@ class Provider(Protocol):
     webhooks: ClassVar[str]
     # Sustained requests per second we allow ourselves toward this provider.
     rate_limit_per_second: ClassVar[float]
+    # The secrets an owner pastes for this provider, by Credentials field, with the
+    # provider's own names for them ("Access key"). "api_key" is always required.
+    credential_labels: ClassVar[dict[str, str]]
 
     def __init__(self, credentials: Credentials) -> None: ...
 

@@ -140,6 +140,7 @@ class Offer:
     end_image: bool | None = None
     max_shots: int | None = None
     shot_prompt_limit: int | None = None
+    shot_max_seconds: int | None = None  # longest single shot (Kie: 12 s); None: no limit
     prompt_limit: int | None = None
     negative_limit: int | None = None
     image_rules: ImageRules = ImageRules()
@@ -273,7 +274,9 @@ def check(
             add("end_image", "An end image needs a start image too.")
     if len(prompt) > offer.text_limit:
         add("prompt", f"The prompt is {len(prompt)} characters; the limit is {offer.text_limit}.")
-    if len(negative) > offer.negative_text_limit:
+    if negative and not offer.negative_text_limit:
+        add("negative", "This provider has no way to avoid things; leave this empty.")
+    elif len(negative) > offer.negative_text_limit:
         add("negative", f"Keep this under {offer.negative_text_limit} characters.")
     if shots:
         if not offer.shots_limit:
@@ -291,6 +294,9 @@ def check(
                 break
             if seconds < 1:
                 add("shots", "Every shot needs at least 1 second.")
+                break
+            if offer.shot_max_seconds and seconds > offer.shot_max_seconds:
+                add("shots", f"A shot can last at most {offer.shot_max_seconds} seconds here.")
                 break
         if params.has_end_image:
             add("end_image", "An end image cannot be combined with multi-shot.")

@@ -101,6 +101,7 @@ class FalProvider:
     # An older fal FAQ says 10 requests/s; new accounts also run only 2 jobs at once,
     # which the queue absorbs. Half the published rate leaves room for other clients.
     rate_limit_per_second: ClassVar[float] = 5.0
+    credential_labels: ClassVar[dict[str, str]] = {"api_key": "API key (FAL_KEY)"}
 
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials

@@ -131,6 +131,7 @@ class GivonProvider:
     reconcilable: ClassVar[bool] = False
     webhooks: ClassVar[str] = ""  # none documented: poll only
     rate_limit_per_second: ClassVar[float] = 1.0  # unpublished (GAP): a cautious guess
+    credential_labels: ClassVar[dict[str, str]] = {"api_key": "API key"}
 
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials

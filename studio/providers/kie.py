@@ -114,6 +114,7 @@ class KieProvider:
             negative_limit=0,
             max_shots=5,
             shot_prompt_limit=500,
+            shot_max_seconds=12,
             image_rules=IMAGES,
             note="No negative prompt; up to 5 shots. Kling 3.0 prices here are estimated.",
         ),
@@ -124,6 +125,10 @@ class KieProvider:
     # Kie publishes no rate limit in our sources (GAP): one request a second is a guess
     # that leaves room, and a 429 (code or status) backs off with Retry-After.
     rate_limit_per_second: ClassVar[float] = 1.0
+    credential_labels: ClassVar[dict[str, str]] = {
+        "api_key": "API key",
+        "webhook_secret": "Webhook HMAC key",
+    }
 
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials

@@ -125,6 +125,10 @@ class KlingProvider:
     # Kling limits concurrency per resource pack (1303) and publishes no request rate:
     # a cautious pace (inferred).
     rate_limit_per_second: ClassVar[float] = 2.0
+    credential_labels: ClassVar[dict[str, str]] = {
+        "api_key": "Access key",
+        "secret_key": "Secret key",
+    }
 
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials

@@ -39,6 +39,7 @@ class PreviewProvider:
     reconcilable: ClassVar[bool] = True  # rendering again is harmless
     webhooks: ClassVar[str] = ""
     rate_limit_per_second: ClassVar[float] = 100.0
+    credential_labels: ClassVar[dict[str, str]] = {}
 
     def __init__(self, credentials: Credentials | None = None) -> None:
         self.credentials = credentials or Credentials()

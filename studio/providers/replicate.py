@@ -110,6 +110,10 @@ class ReplicateProvider:
     # Replicate allows 600 predictions/min (10/s) and 3000 other calls/min per account:
     # 10/s keeps our creates within the first and our polls far below the second.
     rate_limit_per_second: ClassVar[float] = 10.0
+    credential_labels: ClassVar[dict[str, str]] = {
+        "api_key": "API token (r8_…)",
+        "webhook_secret": "Webhook signing secret (whsec_…)",
+    }
 
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials

@@ -16,7 +16,7 @@ def credentials(slug: str, base_url: str = "") -> Credentials:
     secret = base64.b64encode(f"sandbox-{slug}-webhook-secret".encode()).decode()
     return Credentials(
         api_key=f"sandbox-{slug}-key",
-        secret_key=f"sandbox-{slug}-secret",
+        secret_key=f"sandbox-{slug}-secret-key-for-local-only",  # JWT keys want 32+ bytes
         webhook_secret=f"whsec_{secret}",
         base_url=base_url,
     )

@@ -122,6 +122,10 @@ class WaveSpeedProvider:
     # accounts stay there. Every poll costs a request too, so stay well under one a second
     # and let the 429 + Retry-After path handle the rest.
     rate_limit_per_second: ClassVar[float] = 0.5
+    credential_labels: ClassVar[dict[str, str]] = {
+        "api_key": "API key",
+        "webhook_secret": "Webhook secret (whsec_…)",
+    }
 
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials

@@ -47,3 +47,37 @@ def running(job: RemoteJob) -> RemoteJob:
     return RemoteJob(
         external_id=job.external_id, status=RemoteStatus.RUNNING, poll_hint=job.poll_hint
     )
+
+
+def sandbox_account(workspace, slug: str, fake):
+    """The workspace's account at the fake provider, with every sandbox key."""
+    from studio.generation.accounts import save_account
+
+    keys = sandbox.credentials(slug)
+    return save_account(
+        workspace=workspace,
+        provider=slug,
+        api_key=keys.api_key,
+        secret_key=keys.secret_key,
+        webhook_secret=keys.webhook_secret,
+        base_url=fake.base(slug),
+    )
+
+
+def run_take(take, timeout: float = 60):
+    """Drive a take through the real pipeline until it ends, as worker and poller would,
+    without waiting out poll intervals and backoffs."""
+    from django.utils import timezone
+
+    from studio.generation import pipeline
+    from studio.generation.models import Generation
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        Generation.objects.filter(pk=take.pk).update(next_poll_at=timezone.now(), lease_until=None)
+        pipeline.advance(str(take.pk))
+        take.refresh_from_db()
+        if take.is_terminal:
+            return take
+        time.sleep(0.2)
+    raise AssertionError(f"take {take.pk} still {take.status} after {timeout}s")

@@ -6,9 +6,8 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.urls import reverse
-from django.utils import timezone
 
-from studio.generation import accounts, pipeline
+from studio.generation import pipeline
 from studio.generation.models import Generation, Status, WebhookDelivery
 from studio.providers import catalog, fal, sandbox
 from studio.providers.base import (
@@ -21,7 +20,7 @@ from studio.providers.base import (
 )
 from studio.providers.catalog import Params
 from tests import factories
-from tests.providers.helpers import adapter, request, wait_for
+from tests.providers.helpers import adapter, request, run_take, sandbox_account, wait_for
 
 SLUG = "fal"
 KEYS = sandbox.credentials(SLUG)
@@ -384,17 +383,14 @@ def test_the_fakes_own_webhooks_verify(fal_, fake):
 # -- through Studio -------------------------------------------------------------------------
 
 
-def _account(fake, owner):
-    return accounts.save_account(
-        workspace=owner.workspace, provider=SLUG, api_key=KEYS.api_key, base_url=fake.base(SLUG)
-    )
-
-
 @pytest.mark.django_db
 def test_a_duplicate_webhook_changes_nothing(client, fake, owner):
     fake.timing(queue_seconds=0, run_seconds=60)
     take = factories.take(
-        owner, provider=SLUG, model="kling-2.6-pro", account=_account(fake, owner)
+        owner,
+        provider=SLUG,
+        model="kling-2.6-pro",
+        account=sandbox_account(owner.workspace, SLUG, fake),
     )
     pipeline.advance(str(take.pk))
     take.refresh_from_db()
@@ -422,14 +418,9 @@ def test_a_silent_take_runs_through_the_pipeline_to_a_clip(fake, owner):
         provider=SLUG,
         model="kling-3.0",
         params=Params(duration=5, aspect_ratio="16:9", resolution="720p", audio=False),
-        account=_account(fake, owner),
+        account=sandbox_account(owner.workspace, SLUG, fake),
     )
-    deadline = time.time() + 60
-    while not take.is_terminal and time.time() < deadline:
-        Generation.objects.filter(pk=take.pk).update(next_poll_at=timezone.now())
-        pipeline.advance(str(take.pk))
-        take.refresh_from_db()
-        time.sleep(0.3)
+    take = run_take(take)
     assert take.status == Status.SUCCEEDED, take.failure_detail
     assert take.clip.has_audio is False
     [job] = fake.jobs()

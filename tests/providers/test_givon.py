@@ -6,11 +6,9 @@ import time
 
 import httpx
 import pytest
-from django.utils import timezone
 
-from studio.generation import accounts, pipeline
-from studio.generation.models import Generation, Status
-from studio.providers import catalog, givon, sandbox
+from studio.generation.models import Status
+from studio.providers import catalog, givon
 from studio.providers.base import (
     ErrorKind,
     ImageInput,
@@ -22,7 +20,7 @@ from studio.providers.base import (
 )
 from studio.providers.catalog import Params
 from tests import factories
-from tests.providers.helpers import adapter, request, running, wait_for
+from tests.providers.helpers import adapter, request, run_take, running, sandbox_account, wait_for
 
 SLUG = "givon"
 START = ImageInput(
@@ -264,17 +262,9 @@ def test_prices_are_tokens_at_an_assumed_cent():
 @pytest.mark.django_db
 def test_a_take_runs_through_the_pipeline_on_the_wrapped_shape(fake, owner):
     use_shape(fake, WRAPPED)
-    keys = sandbox.credentials(SLUG)
-    account = accounts.save_account(
-        workspace=owner.workspace, provider=SLUG, api_key=keys.api_key, base_url=fake.base(SLUG)
-    )
+    account = sandbox_account(owner.workspace, SLUG, fake)
     take = factories.take(owner, provider=SLUG, model="kling-3.0", account=account)
-    deadline = time.time() + 60
-    while not take.is_terminal and time.time() < deadline:
-        Generation.objects.filter(pk=take.pk).update(next_poll_at=timezone.now())
-        pipeline.advance(str(take.pk))
-        take.refresh_from_db()
-        time.sleep(0.3)
+    take = run_take(take)
     assert take.status == Status.SUCCEEDED, take.failure_detail
     assert take.clip.has_audio is True
     assert len(fake.jobs()) == 1

@@ -9,7 +9,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from studio.generation import accounts, pipeline
 from studio.generation.models import Generation, Status, WebhookDelivery
 from studio.generation.services import transition
 from studio.lib import http
@@ -25,7 +24,7 @@ from studio.providers.base import (
 )
 from studio.providers.catalog import Params
 from tests import factories
-from tests.providers.helpers import adapter, request, running, wait_for
+from tests.providers.helpers import adapter, request, run_take, running, sandbox_account, wait_for
 
 SLUG = "kie"
 SECRET = sandbox.credentials(SLUG).webhook_secret
@@ -363,24 +362,17 @@ def test_without_an_hmac_key_a_callback_is_only_a_doorbell(fake):
 # -- through Studio ---------------------------------------------------------------------
 
 
-def _account(fake, owner):
-    keys = sandbox.credentials(SLUG)
-    return accounts.save_account(
-        workspace=owner.workspace,
-        provider=SLUG,
-        api_key=keys.api_key,
-        webhook_secret=keys.webhook_secret,
-        base_url=fake.base(SLUG),
-    )
-
-
 SILENT = Params(duration=5, aspect_ratio="16:9", resolution="1080p", audio=False)
 
 
 @pytest.mark.django_db
 def test_a_duplicate_callback_changes_nothing(client, fake, owner):
     take = factories.take(
-        owner, provider=SLUG, model="kling-2.6-pro", params=SILENT, account=_account(fake, owner)
+        owner,
+        provider=SLUG,
+        model="kling-2.6-pro",
+        params=SILENT,
+        account=sandbox_account(owner.workspace, SLUG, fake),
     )
     transition(take.pk, Status.QUEUED, Status.SUBMITTING)
     later = timezone.now() + timedelta(minutes=5)
@@ -402,14 +394,13 @@ def test_a_duplicate_callback_changes_nothing(client, fake, owner):
 @pytest.mark.django_db
 def test_a_silent_take_runs_through_the_pipeline_to_a_clip(fake, owner):
     take = factories.take(
-        owner, provider=SLUG, model="kling-2.6-pro", params=SILENT, account=_account(fake, owner)
+        owner,
+        provider=SLUG,
+        model="kling-2.6-pro",
+        params=SILENT,
+        account=sandbox_account(owner.workspace, SLUG, fake),
     )
-    deadline = time.time() + 60
-    while not take.is_terminal and time.time() < deadline:
-        Generation.objects.filter(pk=take.pk).update(next_poll_at=timezone.now())
-        pipeline.advance(str(take.pk))
-        take.refresh_from_db()
-        time.sleep(0.3)
+    take = run_take(take)
     assert take.status == Status.SUCCEEDED, take.failure_detail
     assert take.clip.has_audio is False
     assert fake.jobs()[0]["body"]["input"]["sound"] is False

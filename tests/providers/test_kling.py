@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from studio.generation import accounts, pipeline
+from studio.generation import pipeline
 from studio.generation.models import Generation, Status, WebhookDelivery
 from studio.providers import catalog, sandbox
 from studio.providers.base import (
@@ -22,7 +22,7 @@ from studio.providers.base import (
 )
 from studio.providers.catalog import Params
 from tests import factories
-from tests.providers.helpers import adapter, request, wait_for
+from tests.providers.helpers import adapter, request, run_take, sandbox_account, wait_for
 
 SLUG = "kling"
 KEYS = sandbox.credentials(SLUG)
@@ -398,21 +398,14 @@ def test_the_fake_calls_back_flat_and_unsigned_on_every_status_change(kling, rec
 # -- through Studio -------------------------------------------------------------------------
 
 
-def _account(fake, owner):
-    return accounts.save_account(
-        workspace=owner.workspace,
-        provider=SLUG,
-        api_key=KEYS.api_key,
-        secret_key=KEYS.secret_key,
-        base_url=fake.base(SLUG),
-    )
-
-
 def _running_take(fake, owner):
     """A take Studio sent to the fake, which will keep it processing for a minute."""
     fake.timing(queue_seconds=0, run_seconds=60)
     take = factories.take(
-        owner, provider=SLUG, model="kling-2.6-pro", account=_account(fake, owner)
+        owner,
+        provider=SLUG,
+        model="kling-2.6-pro",
+        account=sandbox_account(owner.workspace, SLUG, fake),
     )
     pipeline.advance(str(take.pk))
     take.refresh_from_db()
@@ -476,14 +469,9 @@ def test_a_take_with_sound_runs_through_the_pipeline_to_a_clip(fake, owner):
         provider=SLUG,
         model="kling-2.6-pro",
         params=Params(duration=5, aspect_ratio="16:9", resolution="1080p", audio=True),
-        account=_account(fake, owner),
+        account=sandbox_account(owner.workspace, SLUG, fake),
     )
-    deadline = time.time() + 60
-    while not take.is_terminal and time.time() < deadline:
-        Generation.objects.filter(pk=take.pk).update(next_poll_at=timezone.now())
-        pipeline.advance(str(take.pk))
-        take.refresh_from_db()
-        time.sleep(0.3)
+    take = run_take(take)
     assert take.status == Status.SUCCEEDED, take.failure_detail
     assert take.clip.has_audio is True
     assert take.provider_cost_units == "5"

@@ -8,9 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from studio.generation import accounts, pipeline
+from studio.generation import pipeline
 from studio.generation.models import Generation, Status, WebhookDelivery
 from studio.lib import http
 from studio.providers import catalog, sandbox
@@ -24,7 +23,7 @@ from studio.providers.base import (
 )
 from studio.providers.catalog import Params
 from tests import factories
-from tests.providers.helpers import adapter, request, wait_for
+from tests.providers.helpers import adapter, request, run_take, sandbox_account, wait_for
 
 SLUG = "replicate"
 KEYS = sandbox.credentials(SLUG)
@@ -379,20 +378,15 @@ def test_the_fakes_webhooks_verify_and_a_re_delivery_keeps_its_id(replicate, fak
 # -- through Studio -------------------------------------------------------------------------
 
 
-def _account(fake, owner):
-    return accounts.save_account(
-        workspace=owner.workspace,
-        provider=SLUG,
-        api_key=KEYS.api_key,
-        webhook_secret=KEYS.webhook_secret,
-        base_url=fake.base(SLUG),
-    )
-
-
 @pytest.mark.django_db
 def test_a_duplicate_webhook_changes_nothing(client, fake, owner):
     fake.timing(queue_seconds=0, run_seconds=60)
-    take = factories.take(owner, provider=SLUG, model="kling-3.0", account=_account(fake, owner))
+    take = factories.take(
+        owner,
+        provider=SLUG,
+        model="kling-3.0",
+        account=sandbox_account(owner.workspace, SLUG, fake),
+    )
     pipeline.advance(str(take.pk))
     take.refresh_from_db()
     assert take.status == Status.RUNNING
@@ -418,14 +412,9 @@ def test_a_take_with_sound_runs_through_the_pipeline_to_a_clip(fake, owner):
         provider=SLUG,
         model="kling-3.0",
         params=Params(duration=5, aspect_ratio="9:16", resolution="1080p", audio=True),
-        account=_account(fake, owner),
+        account=sandbox_account(owner.workspace, SLUG, fake),
     )
-    deadline = time.time() + 60
-    while not take.is_terminal and time.time() < deadline:
-        Generation.objects.filter(pk=take.pk).update(next_poll_at=timezone.now())
-        pipeline.advance(str(take.pk))
-        take.refresh_from_db()
-        time.sleep(0.3)
+    take = run_take(take)
     assert take.status == Status.SUCCEEDED, take.failure_detail
     assert take.clip.has_audio is True
     [job] = fake.jobs()

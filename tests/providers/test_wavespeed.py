@@ -5,9 +5,7 @@ import time
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from studio.generation import accounts, pipeline
 from studio.generation.models import Generation, Status, WebhookDelivery
 from studio.generation.services import transition
 from studio.providers import catalog, sandbox
@@ -21,7 +19,7 @@ from studio.providers.base import (
 )
 from studio.providers.catalog import Params
 from tests import factories
-from tests.providers.helpers import adapter, request, running, wait_for
+from tests.providers.helpers import adapter, request, run_take, running, sandbox_account, wait_for
 
 SLUG = "wavespeed"
 SECRET = sandbox.credentials(SLUG).webhook_secret
@@ -312,21 +310,13 @@ def test_a_webhook_that_does_not_verify_is_rejected(wavespeed, headers):
 # -- through Studio ---------------------------------------------------------------------
 
 
-def _account(fake, owner):
-    keys = sandbox.credentials(SLUG)
-    return accounts.save_account(
-        workspace=owner.workspace,
-        provider=SLUG,
-        api_key=keys.api_key,
-        webhook_secret=keys.webhook_secret,
-        base_url=fake.base(SLUG),
-    )
-
-
 @pytest.mark.django_db
 def test_a_duplicate_webhook_delivery_changes_nothing(client, fake, owner):
     take = factories.take(
-        owner, provider=SLUG, model="kling-2.6-pro", account=_account(fake, owner)
+        owner,
+        provider=SLUG,
+        model="kling-2.6-pro",
+        account=sandbox_account(owner.workspace, SLUG, fake),
     )
     transition(take.pk, Status.QUEUED, Status.SUBMITTING)
     transition(take.pk, Status.SUBMITTING, Status.RUNNING, external_id="pred-1")
@@ -348,14 +338,12 @@ def test_a_duplicate_webhook_delivery_changes_nothing(client, fake, owner):
 @pytest.mark.django_db
 def test_a_take_runs_through_the_pipeline_to_a_clip_with_sound(fake, owner):
     take = factories.take(
-        owner, provider=SLUG, model="kling-2.6-pro", account=_account(fake, owner)
+        owner,
+        provider=SLUG,
+        model="kling-2.6-pro",
+        account=sandbox_account(owner.workspace, SLUG, fake),
     )
-    deadline = time.time() + 60
-    while not take.is_terminal and time.time() < deadline:
-        Generation.objects.filter(pk=take.pk).update(next_poll_at=timezone.now())
-        pipeline.advance(str(take.pk))
-        take.refresh_from_db()
-        time.sleep(0.3)
+    take = run_take(take)
     assert take.status == Status.SUCCEEDED, take.failure_detail
     assert take.clip.has_audio is True
     assert len(fake.jobs()) == 1

@@ -21,6 +21,12 @@ def usd(micros) -> str:
 
 
 @register.filter
+def price(micros) -> str:
+    """A take's price as creators read it: "Free" for Preview, dollars otherwise."""
+    return catalog.format_usd(int(micros)) if micros else "Free"
+
+
+@register.filter
 def ratio_class(aspect_ratio: str) -> str:
     """CSS class that gives a media box the clip's shape before it loads."""
     return "ar-" + (aspect_ratio or "16:9").replace(":", "-")
@@ -44,3 +50,9 @@ def seconds(value) -> str:
         return f"{float(value):.1f} s"
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def get_item(mapping, key):
+    """Look a key up in a dict from a template: {{ labels|get_item:slug }}."""
+    return (mapping or {}).get(key, "") if hasattr(mapping, "get") else ""

@@ -170,6 +170,28 @@ def drop_connection(request: Request) -> None:
     raise Drop
 
 
+def cdn_answer(fault: Fault, job: FakeJob | None) -> Response:
+    """A result download goes to a storage CDN, not to the provider's API: its failures
+    are plain HTTP answers whatever the provider's envelope looks like."""
+    if fault.kind == "expired":
+        if job is not None:
+            job.expired = True  # the provider deleted the result: it stays gone from now on
+        return Response("not found", status=404)
+    if fault.kind == "429":
+        return Response(
+            "slow down", status=429, headers={"Retry-After": str(int(fault.seconds or 2))}
+        )
+    if fault.kind == "5xx":
+        return Response("service unavailable", status=503)
+    if fault.kind == "malformed":
+        return Response(
+            "<html><body>Bad gateway</body></html>", status=200, content_type="text/html"
+        )
+    return Response(
+        "<Error><Code>AccessDenied</Code></Error>", status=403, content_type="application/xml"
+    )
+
+
 def json_response(data: Any, status: int = 200, headers: dict | None = None) -> Response:
     return Response(
         json.dumps(data), status=status, headers=headers or {}, content_type="application/json"
@@ -235,13 +257,15 @@ class ProviderFake:
         if fault.kind == "timeout":
             time.sleep(fault.seconds or 35.0)
             return Response("upstream timeout", status=504)
-        if fault.kind == "malformed":
+        if fault.kind == "malformed" and op != "download":
             return Response(
                 '{"status": "ok", "data": {', status=200, content_type="application/json"
             )
         if fault.kind == "drop":
             request.environ["fake.drop"] = True
             return None
+        if op == "download":
+            return cdn_answer(fault, job)
         if fault.kind in ("moderation", "fail") and op in ("poll", "submit") and job is not None:
             job.outcome, job.error_kind = "failed", fault.kind
             return None
@@ -252,9 +276,6 @@ class ProviderFake:
             return self.error("429", retry_after=fault.seconds or 2)
         if fault.kind == "5xx":
             return self.error("5xx")
-        if fault.kind == "expired" and job is not None:
-            job.expired = True  # the provider deleted the result: it stays gone from now on
-            return Response("not found", status=404)
         return self.error(fault.kind)
 
     def new_job(self, request: Request, **fields) -> FakeJob:

@@ -29,7 +29,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from studio.providers.fake.core import Drop, FakeJob, FakeState, json_response
+from studio.providers.fake.core import Drop, FakeJob, FakeState, drop_connection, json_response
 
 log = logging.getLogger(__name__)
 
@@ -141,13 +141,20 @@ class FakeServer:
         fault = fake.fault(request, "download", job)
         if fault is not None:
             return fault
+        data = self.video_for(job).read_bytes()
         if request.environ.get("fake.drop"):
+            # Promise the whole file, send half, then cut the connection.
+            def half_then_cut():
+                yield data[: len(data) // 2]
+                drop_connection(request)
+
             return Response(
-                self.video_for(job).read_bytes()[:1000],
+                half_then_cut(),
                 content_type="video/mp4",
-                headers={"Content-Length": "999999"},
+                direct_passthrough=True,
+                headers={"Content-Length": str(len(data))},
             )
-        return Response(self.video_for(job).read_bytes(), content_type="video/mp4")
+        return Response(data, content_type="video/mp4")
 
     def video_for(self, job: FakeJob) -> Path:
         """A real MP4 of the job's length, shape and sound, rendered once per shape."""
