@@ -13,7 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from studio.media.animatic import SIZES, AnimaticSpec, find_espeak, render_animatic
+from studio.media.animatic import render_animatic
+from studio.media.soundtrack import find_espeak
+from studio.media.storyboard import SIZES, AnimaticSpec
 from studio.prompts.fields import DialogueLine, PromptFields
 
 PROMPT = PromptFields(

@@ -131,6 +131,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Throttles (guest-link passwords) count in the cache: share one (Redis) between web
+# processes so a limit holds across them.
+CACHES = {"default": env.dj_cache_url("CACHE_URL", default="locmem://")}
+
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

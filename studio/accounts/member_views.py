@@ -75,48 +75,53 @@ def _refused(request: HttpRequest, refusal: services.MembershipRefused) -> HttpR
     return redirect("members:index")
 
 
+def _manage(request: HttpRequest, pk: int, act) -> HttpResponse:
+    """Do one thing to member ``pk`` (``act(member, mine)`` returns what to tell the owner),
+    and say why not when the rules refuse it (the last owner, yourself...)."""
+    member, mine = get_for_member(
+        request, Membership.objects.select_related("user"), Action.MANAGE_MEMBERS, pk=pk
+    )
+    try:
+        done = act(member, mine)
+    except services.MembershipRefused as refusal:
+        return _refused(request, refusal)
+    if done:
+        messages.success(request, done)
+    return redirect("members:index")
+
+
 @login_required
 @require_POST
 def change_role(request: HttpRequest, pk: int) -> HttpResponse:
-    member, _ = get_for_member(
-        request, Membership.objects.select_related("user"), Action.MANAGE_MEMBERS, pk=pk
-    )
     form = RoleForm(request.POST)
-    if form.is_valid():
-        try:
-            services.change_role(member, form.cleaned_data["role"])
-        except services.MembershipRefused as refusal:
-            return _refused(request, refusal)
-        messages.success(request, f"{member.user} is now {member.get_role_display().lower()}.")
-    return redirect("members:index")
+
+    def act(member, mine) -> str:
+        if not form.is_valid():
+            return ""
+        services.change_role(member, form.cleaned_data["role"])
+        return f"{member.user} is now {member.get_role_display().lower()}."
+
+    return _manage(request, pk, act)
 
 
 @login_required
 @require_POST
 def remove(request: HttpRequest, pk: int) -> HttpResponse:
-    member, _ = get_for_member(
-        request, Membership.objects.select_related("user"), Action.MANAGE_MEMBERS, pk=pk
-    )
-    try:
+    def act(member, mine) -> str:
         services.remove_member(member)
-    except services.MembershipRefused as refusal:
-        return _refused(request, refusal)
-    messages.success(request, f"{member.user} was removed from the workspace.")
-    return redirect("members:index")
+        return f"{member.user} was removed from the workspace."
+
+    return _manage(request, pk, act)
 
 
 @login_required
 @require_POST
 def transfer(request: HttpRequest, pk: int) -> HttpResponse:
-    member, mine = get_for_member(
-        request, Membership.objects.select_related("user"), Action.MANAGE_MEMBERS, pk=pk
-    )
-    try:
+    def act(member, mine) -> str:
         services.transfer_ownership(mine, member)
-    except services.MembershipRefused as refusal:
-        return _refused(request, refusal)
-    messages.success(request, f"{member.user} now owns the workspace. You are an editor.")
-    return redirect("members:index")
+        return f"{member.user} now owns the workspace. You are an editor."
+
+    return _manage(request, pk, act)
 
 
 @login_required

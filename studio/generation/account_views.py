@@ -22,22 +22,27 @@ def index(request: HttpRequest) -> HttpResponse:
     membership = current_membership(request, Action.MANAGE_PROVIDERS)
     form = ProviderAccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        account = accounts.save_account(
-            workspace=membership.workspace,
-            provider=data["provider"],
-            api_key=data["api_key"],
-            secret_key=data["secret_key"],
-            webhook_secret=data["webhook_secret"],
-            base_url=data["base_url"],
-            enabled=data["enabled"],
-        )
+        account = _save(membership, form, form.cleaned_data["provider"])
         ok, message = accounts.check_connection(account)
         (messages.success if ok else messages.warning)(
             request, f"{account.label} saved. {'Connected.' if ok else message}"
         )
         return redirect("providers:index")
     return render(request, "workspace/providers.html", _context(membership, form))
+
+
+def _save(membership, form: ProviderAccountForm, provider: str, **extra) -> ProviderAccount:
+    data = form.cleaned_data
+    return accounts.save_account(
+        workspace=membership.workspace,
+        provider=provider,
+        api_key=data["api_key"],
+        secret_key=data["secret_key"],
+        webhook_secret=data["webhook_secret"],
+        base_url=data["base_url"],
+        enabled=data["enabled"],
+        **extra,
+    )
 
 
 def _context(membership, form) -> dict:
@@ -59,17 +64,7 @@ def update(request: HttpRequest, pk) -> HttpResponse:
     )
     form = ProviderAccountForm(request.POST, account=account)
     if form.is_valid():
-        data = form.cleaned_data
-        accounts.save_account(
-            workspace=membership.workspace,
-            provider=account.provider,
-            api_key=data["api_key"],
-            secret_key=data["secret_key"],
-            webhook_secret=data["webhook_secret"],
-            base_url=data["base_url"],
-            enabled=data["enabled"],
-            is_sandbox=account.is_sandbox,
-        )
+        _save(membership, form, account.provider, is_sandbox=account.is_sandbox)
         messages.success(request, f"{account.label} updated.")
         return redirect("providers:index")
     return render(

@@ -26,7 +26,6 @@ from typing import Any, ClassVar
 
 from studio.providers import wire
 from studio.providers.base import (
-    Credentials,
     ErrorKind,
     GenerationRequest,
     ProviderError,
@@ -74,7 +73,7 @@ MODES = {"720p": "standard", "1080p": "pro", "4k": "4k"}
 IMAGES = ImageRules(max_bytes=25 * 1024 * 1024)
 
 
-class ApiframeProvider:
+class ApiframeProvider(wire.HostedProvider):
     slug: ClassVar[str] = "apiframe"
     label: ClassVar[str] = "Apiframe"
     offers: ClassVar[tuple[Offer, ...]] = (
@@ -96,17 +95,14 @@ class ApiframeProvider:
             note="Priced in Apiframe credits (assumed $0.01 each).",
         ),
     )
+    base_url: ClassVar[str] = BASE_URL
     reconcilable: ClassVar[bool] = True  # Idempotency-Key replays the original job
     webhooks: ClassVar[str] = "signed"
     rate_limit_per_second: ClassVar[float] = 5.0
     credential_labels: ClassVar[dict[str, str]] = {"api_key": "API key (afk_…)"}
 
-    def __init__(self, credentials: Credentials) -> None:
-        self.credentials = credentials
-        self.base = credentials.base_url or BASE_URL
-
-    def _headers(self, **extra: str) -> dict[str, str]:
-        return {"X-API-Key": self.credentials.api_key, "Accept": "application/json", **extra}
+    def auth_headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.credentials.api_key}
 
     def payload(self, request: GenerationRequest) -> dict[str, Any]:
         params: dict[str, Any] = {

@@ -77,7 +77,7 @@ TIERS = {"720p": "standard", "1080p": "pro"}
 STATUSES = {"IN_QUEUE": RemoteStatus.QUEUED, "IN_PROGRESS": RemoteStatus.RUNNING}
 
 
-class FalProvider:
+class FalProvider(wire.HostedProvider):
     slug: ClassVar[str] = "fal"
     label: ClassVar[str] = "fal.ai"
     offers: ClassVar[tuple[Offer, ...]] = (
@@ -96,6 +96,7 @@ class FalProvider:
             resolutions=("720p", "1080p"),
         ),
     )
+    base_url: ClassVar[str] = QUEUE_URL
     reconcilable: ClassVar[bool] = False  # no idempotency key, no lookup by our id
     webhooks: ClassVar[str] = "signed"
     # An older fal FAQ says 10 requests/s; new accounts also run only 2 jobs at once,
@@ -104,14 +105,14 @@ class FalProvider:
     credential_labels: ClassVar[dict[str, str]] = {"api_key": "API key (FAL_KEY)"}
 
     def __init__(self, credentials: Credentials) -> None:
-        self.credentials = credentials
-        base = credentials.base_url
-        self.queue = base or QUEUE_URL
-        self.api = base or API_URL
-        self.jwks_url = wire.join(base, JWKS_PATH) if base else JWKS_URL
+        super().__init__(credentials)  # self.base: the queue
+        # fal has three hosts (queue, platform API, key set); a sandbox serves all three.
+        override = credentials.base_url
+        self.api = override or API_URL
+        self.jwks_url = wire.join(override, JWKS_PATH) if override else JWKS_URL
 
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Key {self.credentials.api_key}", "Accept": "application/json"}
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Key {self.credentials.api_key}"}
 
     @staticmethod
     def endpoint(request: GenerationRequest) -> str:
@@ -146,7 +147,7 @@ class FalProvider:
         params = {"fal_webhook": request.callback_url} if request.callback_url else None
         response = wire.send(
             "POST",
-            wire.join(self.queue, self.endpoint(request)),
+            wire.join(self.base, self.endpoint(request)),
             creates=True,
             headers=self._headers(),
             json=self.payload(request),
@@ -158,7 +159,7 @@ class FalProvider:
         urls = {name: str(data.get(name) or "") for name in ("status_url", "response_url")}
         if not request_id or not all(urls.values()):
             raise ProviderError(ErrorKind.AMBIGUOUS, "accepted without a request id or URLs")
-        if not all(wire.under(self.queue, url) for url in urls.values()):
+        if not all(wire.under(self.base, url) for url in urls.values()):
             raise ProviderError(ErrorKind.PERMANENT, "fal answered with URLs on another host")
         return RemoteJob(
             external_id=str(request_id),

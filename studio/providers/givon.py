@@ -27,7 +27,6 @@ from typing import Any, ClassVar
 
 from studio.providers import wire
 from studio.providers.base import (
-    Credentials,
     ErrorKind,
     GenerationRequest,
     ProviderError,
@@ -96,7 +95,7 @@ STATUS_WORDS = {
 }
 
 
-class GivonProvider:
+class GivonProvider(wire.HostedProvider):
     slug: ClassVar[str] = "givon"
     label: ClassVar[str] = "Givon AI"
     offers: ClassVar[tuple[Offer, ...]] = (
@@ -128,17 +127,11 @@ class GivonProvider:
             note=NOTE,
         ),
     )
+    base_url: ClassVar[str] = BASE_URL
     reconcilable: ClassVar[bool] = False
     webhooks: ClassVar[str] = ""  # none documented: poll only
     rate_limit_per_second: ClassVar[float] = 1.0  # unpublished (GAP): a cautious guess
     credential_labels: ClassVar[dict[str, str]] = {"api_key": "API key"}
-
-    def __init__(self, credentials: Credentials) -> None:
-        self.credentials = credentials
-        self.base = credentials.base_url or BASE_URL
-
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.credentials.api_key}", "Accept": "application/json"}
 
     def payload(self, request: GenerationRequest) -> dict[str, Any]:
         data: dict[str, Any] = {

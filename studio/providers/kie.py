@@ -31,7 +31,6 @@ from typing import Any, ClassVar
 
 from studio.providers import wire
 from studio.providers.base import (
-    Credentials,
     ErrorKind,
     GenerationRequest,
     ProviderError,
@@ -89,7 +88,7 @@ MODES = {"720p": "std", "1080p": "pro", "4k": "4K"}
 IMAGES = ImageRules(formats=("JPEG", "PNG"))
 
 
-class KieProvider:
+class KieProvider(wire.HostedProvider):
     slug: ClassVar[str] = "kie"
     label: ClassVar[str] = "Kie AI"
     offers: ClassVar[tuple[Offer, ...]] = (
@@ -119,6 +118,7 @@ class KieProvider:
             note="No negative prompt; up to 5 shots. Kling 3.0 prices here are estimated.",
         ),
     )
+    base_url: ClassVar[str] = BASE_URL
     reconcilable: ClassVar[bool] = False
     # Signed, though not over the body: parse_webhook verifies, then asks for a re-fetch.
     webhooks: ClassVar[str] = "signed"
@@ -129,13 +129,6 @@ class KieProvider:
         "api_key": "API key",
         "webhook_secret": "Webhook HMAC key",
     }
-
-    def __init__(self, credentials: Credentials) -> None:
-        self.credentials = credentials
-        self.base = credentials.base_url or BASE_URL
-
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.credentials.api_key}", "Accept": "application/json"}
 
     def payload(self, request: GenerationRequest) -> dict[str, Any]:
         remote = request.offer.remote_model

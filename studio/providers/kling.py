@@ -33,7 +33,6 @@ import jwt
 
 from studio.providers import wire
 from studio.providers.base import (
-    Credentials,
     ErrorKind,
     GenerationRequest,
     ProviderError,
@@ -109,7 +108,7 @@ def _offer(family: str, model: str, rates: Rates, **options: Any) -> Offer:
     )
 
 
-class KlingProvider:
+class KlingProvider(wire.HostedProvider):
     slug: ClassVar[str] = "kling"
     label: ClassVar[str] = "Kling (official API)"
     offers: ClassVar[tuple[Offer, ...]] = (
@@ -120,6 +119,7 @@ class KlingProvider:
         # ``settings.resolution``). Until that is verified, 720p and 1080p only.
         _offer("kling-3.0", "kling-v3", V3, resolutions=("720p", "1080p")),
     )
+    base_url: ClassVar[str] = BASE_URL
     reconcilable: ClassVar[bool] = True  # external_task_id is unique and can be looked up
     webhooks: ClassVar[str] = "token"
     # Kling limits concurrency per resource pack (1303) and publishes no request rate:
@@ -130,12 +130,8 @@ class KlingProvider:
         "secret_key": "Secret key",
     }
 
-    def __init__(self, credentials: Credentials) -> None:
-        self.credentials = credentials
-        self.base = credentials.base_url or BASE_URL
-
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._token()}", "Accept": "application/json"}
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token()}"}
 
     def _token(self) -> str:
         if not self.credentials.secret_key:

@@ -14,7 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import ClassVar
 
-from studio.media.animatic import AnimaticSpec, render_animatic
+from studio.media.animatic import render_animatic
+from studio.media.storyboard import AnimaticSpec
 from studio.prompts.fields import PromptFields
 from studio.providers.base import (
     Credentials,

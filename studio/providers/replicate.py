@@ -32,7 +32,6 @@ from standardwebhooks.webhooks import EmptyWebhookSecretError
 
 from studio.providers import wire
 from studio.providers.base import (
-    Credentials,
     ErrorKind,
     GenerationRequest,
     ProviderError,
@@ -81,7 +80,7 @@ STATUSES = {
 RESETS_IN = re.compile(r"resets in ~?(\d+(?:\.\d+)?)\s*s")
 
 
-class ReplicateProvider:
+class ReplicateProvider(wire.HostedProvider):
     slug: ClassVar[str] = "replicate"
     label: ClassVar[str] = "Replicate"
     offers: ClassVar[tuple[Offer, ...]] = (
@@ -105,6 +104,7 @@ class ReplicateProvider:
             note="Priced like Kling 2.6 Pro elsewhere: Replicate publishes no price.",
         ),
     )
+    base_url: ClassVar[str] = BASE_URL
     reconcilable: ClassVar[bool] = False  # see the module docstring
     webhooks: ClassVar[str] = "signed"
     # Replicate allows 600 predictions/min (10/s) and 3000 other calls/min per account:
@@ -114,17 +114,6 @@ class ReplicateProvider:
         "api_key": "API token (r8_…)",
         "webhook_secret": "Webhook signing secret (whsec_…)",
     }
-
-    def __init__(self, credentials: Credentials) -> None:
-        self.credentials = credentials
-        self.base = credentials.base_url or BASE_URL
-
-    def _headers(self, **extra: str) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self.credentials.api_key}",
-            "Accept": "application/json",
-            **extra,
-        }
 
     def payload(self, request: GenerationRequest) -> dict[str, Any]:
         values: dict[str, Any] = {

@@ -28,7 +28,6 @@ from typing import Any, ClassVar
 
 from studio.providers import wire
 from studio.providers.base import (
-    Credentials,
     ErrorKind,
     GenerationRequest,
     ProviderError,
@@ -86,7 +85,7 @@ PRICE_30 = Rates(
 )
 
 
-class WaveSpeedProvider:
+class WaveSpeedProvider(wire.HostedProvider):
     slug: ClassVar[str] = "wavespeed"
     label: ClassVar[str] = "WaveSpeedAI"
     offers: ClassVar[tuple[Offer, ...]] = (
@@ -116,6 +115,7 @@ class WaveSpeedProvider:
             resolutions=("720p", "1080p"),  # std and pro; no 4K route on WaveSpeed
         ),
     )
+    base_url: ClassVar[str] = BASE_URL
     reconcilable: ClassVar[bool] = False  # no idempotency key, no lookup by our id
     webhooks: ClassVar[str] = "signed"
     # New (Bronze) accounts get 2 video requests a minute and 2 concurrent tasks; most
@@ -126,13 +126,6 @@ class WaveSpeedProvider:
         "api_key": "API key",
         "webhook_secret": "Webhook secret (whsec_…)",
     }
-
-    def __init__(self, credentials: Credentials) -> None:
-        self.credentials = credentials
-        self.base = credentials.base_url or BASE_URL
-
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.credentials.api_key}", "Accept": "application/json"}
 
     def path(self, request: GenerationRequest) -> str:
         mode = "image-to-video" if request.start_image else "text-to-video"

@@ -17,12 +17,12 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 
 from studio.lib import http
-from studio.providers.base import ErrorKind, ProviderError, WebhookRejected
+from studio.providers.base import Credentials, ErrorKind, ProviderError, WebhookRejected
 
 
 def send(
@@ -114,6 +114,28 @@ def json_or_none(response: http.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+class HostedProvider:
+    """What every hosted adapter shares: its keys, the address of its API and the
+    headers that carry the key.
+
+    ``base_url`` is the provider's public API; an account's own base URL (a gateway, or
+    the bundled sandbox) replaces it. Providers whose key travels differently override
+    ``auth_headers``.
+    """
+
+    base_url: ClassVar[str]
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+        self.base = credentials.base_url or self.base_url
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.credentials.api_key}"}
+
+    def _headers(self, **extra: str) -> dict[str, str]:
+        return {**self.auth_headers(), "Accept": "application/json", **extra}
 
 
 def join(base: str, path: str) -> str:

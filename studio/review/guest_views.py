@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,6 +22,9 @@ from studio.review import panel, services
 from studio.review.forms import GuestCommentForm, GuestPasswordForm
 from studio.review.models import GuestLink
 
+# A link's password can be guessed at most this many times per window, from anywhere:
+# the limit protects the link, whoever is guessing.
+PASSWORD_TRIES, PASSWORD_WINDOW = 10, 15 * 60
 UNLOCKED = "guest_links_unlocked"  # session: ids of password links this visitor opened
 GUEST_NAME = "guest_name"  # session: the name a guest comments under
 
@@ -76,11 +80,17 @@ def _take_page(request: HttpRequest, link: GuestLink, take: Generation, form=Non
 def index(request: HttpRequest, link: GuestLink) -> HttpResponse:
     if not _unlocked(request, link):
         form = GuestPasswordForm(request.POST or None)
+        tries = f"guest-link-tries:{link.pk.hex}"
         if request.method == "POST" and form.is_valid():
-            if link.check_password(form.cleaned_data["password"]):
+            if cache.get(tries, 0) >= PASSWORD_TRIES:
+                form.add_error("password", "Too many wrong passwords. Try again in 15 minutes.")
+            elif link.check_password(form.cleaned_data["password"]):
                 request.session[UNLOCKED] = [*request.session.get(UNLOCKED, []), link.pk.hex]
                 return redirect(link.get_absolute_url())
-            form.add_error("password", "That password is not right.")
+            else:
+                cache.add(tries, 0, PASSWORD_WINDOW)
+                cache.incr(tries)
+                form.add_error("password", "That password is not right.")
         return render(
             request,
             "review/guest/password.html",

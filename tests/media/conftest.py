@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.media.animatic import AnimaticSpec
+from studio.media.storyboard import AnimaticSpec
 from tests.media.helpers import SHOTS, make_spec, render
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from studio.media.animatic import AnimaticSpec, render_animatic
+from studio.media.animatic import render_animatic
+from studio.media.storyboard import AnimaticSpec
 from studio.prompts.fields import DialogueLine, PromptFields, ShotPart
 
 LABEL = "Preview: offline draft, not AI"

@@ -6,14 +6,10 @@ import av
 import numpy as np
 import pytest
 
-from studio.media.animatic import (
-    AnimaticSpec,
-    cue_timeline,
-    find_espeak,
-    render_animatic,
-    segment_timeline,
-)
+from studio.media.animatic import render_animatic
 from studio.media.probe import probe
+from studio.media.soundtrack import find_espeak
+from studio.media.storyboard import AnimaticSpec, cue_timeline, segment_timeline
 from studio.prompts.fields import DialogueLine
 from tests.media.helpers import PROMPT, decode_audio, frame_at, make_spec, render, rms
 

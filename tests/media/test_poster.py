@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio.media.animatic import segment_timeline
 from studio.media.poster import poster_jpeg
 from studio.media.probe import NotAVideo
+from studio.media.storyboard import segment_timeline
 from tests.media.helpers import frame_at
 
 

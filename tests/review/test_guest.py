@@ -133,6 +133,19 @@ def test_a_password_link_asks_for_it_first(client, take):
     assert "open sesame" not in GuestLink.objects.get().password_hash
 
 
+def test_guessing_a_link_password_stops_after_ten_tries(client, take):
+    from django.core.cache import cache
+
+    cache.clear()
+    link = link_to(take, password="open sesame")
+    for _ in range(10):
+        client.post(link.get_absolute_url(), {"password": "guess"})
+    refused = client.post(link.get_absolute_url(), {"password": "open sesame"})
+    assert "Too many wrong passwords" in refused.content.decode()
+    page = reverse("guest:take", args=[link.token, take.pk])
+    assert client.get(page).status_code == 302, "still locked, even with the right password"
+
+
 def test_revoking_from_the_take_page_kills_the_link(owner_client, take):
     owner_client.post(reverse("review:share_take", args=[take.pk]), {"days": "7", "label": "Acme"})
     link = GuestLink.objects.get()

@@ -120,17 +120,13 @@ class ApiframeFake(ProviderFake):
         return problems
 
     def job(self, request: Request, job_id: str) -> Response:
-        job = self.state.find(self.slug, job_id)
-        if job is None:
-            return self.error("not_found")
-        early = self.fault(request, "poll", job)
-        if early is not None:
-            return early
+        job = self.polled(request, self.state.find(self.slug, job_id))
+        if isinstance(job, Response):
+            return job
         return json_response(self.job_object(job))
 
     def jobs(self, request: Request) -> Response:
-        with self.state.lock:
-            mine = [j for j in self.state.jobs.values() if j.provider == self.slug]
+        mine = self.mine()
         return json_response({"data": [self.job_object(j) for j in mine], "hasMore": False})
 
     def job_object(self, job: FakeJob) -> dict:

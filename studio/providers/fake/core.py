@@ -278,6 +278,17 @@ class ProviderFake:
             return self.error("5xx")
         return self.error(fault.kind)
 
+    def polled(self, request: Request, job: FakeJob | None) -> FakeJob | Response:
+        """The job a status request asks about, or the answer to give instead: the
+        provider's "not found", or an injected poll fault."""
+        if job is None:
+            return self.error("not_found")
+        return self.fault(request, "poll", job) or job
+
+    def mine(self) -> list[FakeJob]:
+        with self.state.lock:
+            return [j for j in self.state.jobs.values() if j.provider == self.slug]
+
     def new_job(self, request: Request, **fields) -> FakeJob:
         """Create a job, applying a submit-time "moderation"/"fail" fault or a prompt
         marker ("[fake:moderation]", "[fake:fail]") as a job that fails later."""

@@ -134,12 +134,9 @@ class FalFake(ProviderFake):
         return self.after_submit(request, json_response(answer))
 
     def status(self, request: Request, request_id: str) -> Response:
-        job = self.state.find(self.slug, request_id)
-        if job is None:
-            return self.error("not_found")
-        early = self.fault(request, "poll", job)
-        if early is not None:
-            return early
+        job = self.polled(request, self.state.find(self.slug, request_id))
+        if isinstance(job, Response):
+            return job
         status, url = job.status(), self.urls(job)["response_url"]
         if status == "queued":
             return json_response(

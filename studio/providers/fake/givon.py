@@ -156,17 +156,13 @@ class GivonFake(ProviderFake):
         return self.after_submit(request, answer(self.generation_object(job), 201))
 
     def generation(self, request: Request, job_id: str) -> Response:
-        job = self.state.find(self.slug, job_id)
-        if job is None:
-            return self.error("not_found")
-        early = self.fault(request, "poll", job)
-        if early is not None:
-            return early
+        job = self.polled(request, self.state.find(self.slug, job_id))
+        if isinstance(job, Response):
+            return job
         return answer(self.generation_object(job))
 
     def listing(self, request: Request) -> Response:
-        with self.state.lock:
-            mine = [j for j in self.state.jobs.values() if j.provider == self.slug]
+        mine = self.mine()
         return answer({"data": [self.generation_object(j) for j in mine][:1]})
 
     # -- shapes ---------------------------------------------------------------------------

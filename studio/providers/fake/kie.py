@@ -169,12 +169,9 @@ class KieFake(ProviderFake):
         task_id = request.args.get("taskId", "")
         if not task_id:
             return envelope(None, 422, "taskId is required")
-        job = self.state.find(self.slug, task_id)
-        if job is None:
-            return self.error("not_found")
-        early = self.fault(request, "poll", job)
-        if early is not None:
-            return early
+        job = self.polled(request, self.state.find(self.slug, task_id))
+        if isinstance(job, Response):
+            return job
         return envelope(self.record_of(job))
 
     def credit(self, request: Request) -> Response:

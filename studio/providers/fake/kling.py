@@ -166,11 +166,11 @@ class KlingFake(ProviderFake):
 
     def task(self, request: Request, family: str, task_id: str) -> Response:
         job = self.state.find(self.slug, task_id) or self.state.find_by_key(self.slug, task_id)
-        if job is None or job.extra["family"] != family:
-            return self.error("not_found")
-        early = self.fault(request, "poll", job)
-        if early is not None:
-            return early
+        if job is not None and job.extra["family"] != family:
+            job = None  # asked on another path family: not found there
+        job = self.polled(request, job)
+        if isinstance(job, Response):
+            return job
         return self.envelope(self.task_object(job))
 
     def tasks(self, request: Request, family: str) -> Response:

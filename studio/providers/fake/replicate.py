@@ -203,12 +203,9 @@ class ReplicateFake(ProviderFake):
         return invalid
 
     def prediction(self, request: Request, prediction_id: str) -> Response:
-        job = self.state.find(self.slug, prediction_id)
-        if job is None:
-            return self.error("not_found")
-        early = self.fault(request, "poll", job)
-        if early is not None:
-            return early
+        job = self.polled(request, self.state.find(self.slug, prediction_id))
+        if isinstance(job, Response):
+            return job
         return json_response(self.prediction_object(job))
 
     def prediction_object(self, job: FakeJob, status: str | None = None) -> dict:

@@ -158,7 +158,8 @@ class FakeServer:
 
     def video_for(self, job: FakeJob) -> Path:
         """A real MP4 of the job's length, shape and sound, rendered once per shape."""
-        from studio.media.animatic import AnimaticSpec, render_animatic
+        from studio.media.animatic import render_animatic
+        from studio.media.storyboard import AnimaticSpec
         from studio.prompts.fields import PromptFields
 
         shape = job.aspect_ratio.replace(":", "x")

@@ -145,12 +145,9 @@ class WaveSpeedFake(ProviderFake):
         return ""
 
     def result(self, request: Request, job_id: str) -> Response:
-        job = self.state.find(self.slug, job_id)
-        if job is None:
-            return self.error("not_found")
-        early = self.fault(request, "poll", job)
-        if early is not None:
-            return early
+        job = self.polled(request, self.state.find(self.slug, job_id))
+        if isinstance(job, Response):
+            return job
         return envelope(self.prediction(job))
 
     def balance(self, request: Request) -> Response:
