@@ -193,7 +193,7 @@ class Generation(models.Model):
     result_url = models.URLField(max_length=2000, blank=True)
     provider_cost_units = models.CharField(max_length=32, blank=True)
     # Per-take secret in the callback URL for providers that do not sign webhooks.
-    webhook_token = models.CharField(max_length=64, default=_token, editable=False)
+    webhook_token = models.CharField(max_length=64, default=_token, editable=False, unique=True)
     attempts = models.PositiveSmallIntegerField(default=0)  # claimed deliveries of the step
     lease_until = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True)

@@ -65,14 +65,17 @@ def advance(generation_id: str) -> None:
 # --- claiming --------------------------------------------------------------------------
 
 
-def _lease():
-    return timezone.now() + timedelta(seconds=settings.STUDIO_LEASE_SECONDS)
+def _claimed(
+    take: Generation, query, *, lease: float | None = None, **changes
+) -> Generation | None:
+    """Win the step for this worker, or None if someone else has it or it moved on.
 
-
-def _claimed(take: Generation, query, **changes) -> Generation | None:
-    """Win the step for this worker, or None if someone else has it or it moved on."""
+    The lease says how long the step may take before the sweeper assumes its worker died;
+    it must outlast the step, or a slow but healthy step would be started twice.
+    """
     now = timezone.now()
-    won = query.update(lease_until=_lease(), attempts=F("attempts") + 1, updated_at=now, **changes)
+    until = now + timedelta(seconds=lease or settings.STUDIO_LEASE_SECONDS)
+    won = query.update(lease_until=until, attempts=F("attempts") + 1, updated_at=now, **changes)
     if not won:
         return None
     take.refresh_from_db()
@@ -180,10 +183,16 @@ def _retry_recovery(take: Generation, error: ProviderError) -> None:
     schedule(take, delay + 1)
 
 
-def _accept(take: Generation, job: RemoteJob) -> None:
+def _with_result(job: RemoteJob) -> RemoteJob:
+    """A job that says "done" but carries no result yet (a replayed submit, a result the
+    provider has not published) is still running for us: poll it until the result shows."""
     if job.status == RemoteStatus.SUCCEEDED and not job.video_url and job.video_file is None:
-        # A replayed submit (idempotency key) can say "done" without the result: poll for it.
-        job = dataclasses.replace(job, status=RemoteStatus.RUNNING)
+        return dataclasses.replace(job, status=RemoteStatus.RUNNING)
+    return job
+
+
+def _accept(take: Generation, job: RemoteJob) -> None:
+    job = _with_result(job)
     common = {"external_id": job.external_id[:200], "poll_hint": job.poll_hint[:500]}
     if job.status == RemoteStatus.FAILED:
         Generation.objects.filter(pk=take.pk).update(**common)
@@ -228,6 +237,7 @@ def apply_remote(take: Generation, job: RemoteJob) -> None:
     Only moves forward: a late "processing" after success, or a duplicate success,
     finds the take no longer running and changes nothing.
     """
+    job = _with_result(job)
     if job.status == RemoteStatus.SUCCEEDED:
         if transition(
             take.pk,
@@ -260,7 +270,7 @@ def _poll(take: Generation) -> None:
         external_id=take.external_id, status=RemoteStatus.RUNNING, poll_hint=take.poll_hint
     )
     try:
-        job = provider.poll(build_request(take), current)
+        job = provider.poll(build_request(take, images=False), current)
     except ProviderError as error:
         if error.kind.retryable or error.kind == ErrorKind.AMBIGUOUS:
             if error.retry_after and error.retry_after > interval:
@@ -294,13 +304,19 @@ def poll_due(limit: int = 200, tick: float = 3.0) -> int:
             chosen.append(str(pk))
     if chosen:
         with ThreadPoolExecutor(max_workers=min(8, len(chosen))) as pool:
-            list(pool.map(_advance_in_thread, chosen))
+            list(pool.map(_poll_in_thread, chosen))
     return len(chosen)
 
 
-def _advance_in_thread(generation_id: str) -> None:
+def _poll_in_thread(generation_id: str) -> None:
     try:
-        advance(generation_id)
+        take = (
+            Generation.objects.filter(pk=generation_id, status=Status.RUNNING)
+            .select_related("provider_account")
+            .first()
+        )
+        if take is not None:
+            _poll(take)  # only polls: a take that moved on is its own task's business
     except Exception:
         log.exception("polling take %s failed", generation_id)
     finally:
@@ -315,7 +331,8 @@ def _save(take: Generation) -> None:
     query = Generation.objects.filter(pk=take.pk, status=Status.DOWNLOADING).filter(
         _lease_free(now)
     )
-    claimed = _claimed(take, query)
+    # Downloading, probing and storing may use the task's whole time limit.
+    claimed = _claimed(take, query, lease=settings.CELERY_TASK_TIME_LIMIT)
     if claimed is None:
         return
     folder = Path(tempfile.mkdtemp(prefix="studio-download-"))
@@ -404,9 +421,12 @@ def _reported_cost(take: Generation) -> int | None:
     if offer is None or not take.provider_cost_units:
         return None
     try:
-        return offer.rates.to_usd_micros(Decimal(take.provider_cost_units))
+        units = Decimal(take.provider_cost_units)
     except InvalidOperation:
         return None
+    if not units.is_finite() or units < 0:
+        return None  # NaN, infinity or a negative "cost" would corrupt the ledger
+    return offer.rates.to_usd_micros(units)
 
 
 def _delete(*names: str) -> None:

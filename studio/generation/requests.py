@@ -23,15 +23,25 @@ def webhook_url(take: Generation) -> str:
     Every callback URL carries the take's own random token, so an unsigned callback
     (Kling) is bound to one take, and a signed one can be checked against the right key.
     """
-    if not settings.STUDIO_PUBLIC_URL or not registry.get(take.provider).webhooks:
+    provider = registry.get(take.provider)
+    if not settings.STUDIO_PUBLIC_URL or not provider.webhooks:
         return ""
+    account = take.provider_account
+    if provider.webhook_needs_secret and not (account and account.webhook_secret_encrypted):
+        return ""  # it could not be verified: every call would be refused, so poll instead
     path = reverse("webhooks:receive", args=[take.provider, take.webhook_token])
     return f"{settings.STUDIO_PUBLIC_URL}{path}"
 
 
-def build_request(take: Generation) -> GenerationRequest:
+def _image(image, take: Generation, wanted: bool):
     from studio.media.images import provider_input
 
+    return provider_input(image, take.created_at) if image and wanted else None
+
+
+def build_request(take: Generation, *, images: bool = True) -> GenerationRequest:
+    """What the adapter needs for this take. ``images=False`` skips reading the start and
+    end images, which only a send needs (a poll does not)."""
     fields = PromptFields.from_dict(take.prompt)
     offer = catalog.offer(take.provider, take.model)
     if offer is None:
@@ -47,8 +57,8 @@ def build_request(take: Generation) -> GenerationRequest:
         resolution=params["resolution"],
         audio=bool(params["audio"]),
         shots=tuple((s.prompt, s.duration) for s in fields.shots),
-        start_image=provider_input(take.start_image) if take.start_image else None,
-        end_image=provider_input(take.end_image) if take.end_image else None,
+        start_image=_image(take.start_image, take, images),
+        end_image=_image(take.end_image, take, images),
         callback_url=webhook_url(take),
         preview=take.prompt,
     )

@@ -21,6 +21,8 @@ def sweep() -> dict[str, int]:
     return pipeline.sweep()
 
 
-@shared_task(soft_time_limit=25, time_limit=30, expires=10)
+# Each poll may wait STUDIO_PROVIDER_TIMEOUT (30 s) for a slow provider; the limits leave
+# room for that. Overlapping runs are harmless: each take is claimed before it is polled.
+@shared_task(soft_time_limit=100, time_limit=120, expires=10)
 def poll_due() -> int:
     return pipeline.poll_due()

@@ -14,13 +14,17 @@ import io
 import tempfile
 import warnings
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
+from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
+from django.urls import reverse
+from django.utils import timezone
 from PIL import ExifTags, ImageOps, UnidentifiedImageError
 from PIL import Image as Pillow
 
@@ -63,14 +67,38 @@ def accept_url(*, workspace, user, url: str, rules: ImageRules) -> Image:
     return _store(workspace, user, data, name, rules)
 
 
-def provider_input(image: Image) -> ImageInput:
-    """Our stored copy in the forms providers take: an absolute signed URL and the bytes."""
-    url = default_storage.url(image.file.name)
-    if url.startswith("/"):  # local storage signs a path on this site
-        url = f"{settings.STUDIO_PUBLIC_URL}{url}"
+# How long a provider may fetch a take's image after the take was made. The link is the
+# same for every send of the take, so a resend with an idempotency key (Apiframe) carries
+# exactly the first request's body.
+PROVIDER_LINK_TTL = timedelta(hours=24)
+_LINKS = signing.Signer(salt="studio.provider-image")
+
+
+def provider_link(image: Image, issued: datetime) -> str:
+    """An absolute link a provider can fetch the image from, or "" when this installation
+    has no public address (STUDIO_PUBLIC_URL)."""
+    if not settings.STUDIO_PUBLIC_URL:
+        return ""
+    token = _LINKS.sign_object([str(image.pk), int(issued.timestamp())])
+    return settings.STUDIO_PUBLIC_URL + reverse("media:for_provider", args=[token])
+
+
+def image_for_link(token: str) -> Image | None:
+    """The image a provider link points to, if the link is genuine and still valid."""
+    try:
+        image_id, issued = _LINKS.unsign_object(token)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if timezone.now().timestamp() > issued + PROVIDER_LINK_TTL.total_seconds():
+        return None
+    return Image.objects.filter(pk=image_id).first()
+
+
+def provider_input(image: Image, issued: datetime) -> ImageInput:
+    """Our stored copy in the forms providers take: a stable signed link and the bytes."""
     with default_storage.open(image.file.name, "rb") as stored:
         data = stored.read()
-    return ImageInput(url=url, data=data, content_type=image.content_type)
+    return ImageInput(url=provider_link(image, issued), data=data, content_type=image.content_type)
 
 
 # --- the one validation path ----------------------------------------------------------------

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
@@ -30,6 +31,22 @@ def _chunks(path: Path, start: int, length: int):
                 return
             length -= len(data)
             yield data
+
+
+@require_GET
+def for_provider(request: HttpRequest, token: str) -> HttpResponse:
+    """A take's start or end image, for the provider that makes the take (no login: the
+    signed, time-limited token is the permission)."""
+    from studio.media.images import image_for_link
+
+    image = image_for_link(token)
+    if image is None:
+        raise Http404
+    response = FileResponse(
+        default_storage.open(image.file.name, "rb"), content_type=image.content_type
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @require_GET

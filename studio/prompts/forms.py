@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
 
 from studio.generation.models import ProviderAccount
 from studio.prompts.compile import compile_prompt
@@ -292,6 +293,7 @@ class BuilderForm(forms.Form):
             if line.line and not line.speaker:
                 self.add_error(None, "Every dialogue line needs a speaker.")
                 break
+        self._check_image_reach()
         problems = catalog.check(
             self.offer,
             self.params(),
@@ -303,6 +305,29 @@ class BuilderForm(forms.Form):
             for message in messages:
                 self.add_error(name if name in self.fields else None, message)
         return data
+
+    def _check_image_reach(self) -> None:
+        """A provider that fetches images needs a public address to fetch them from."""
+        params = self.params()
+        provider = registry.get(self.offer.provider)
+        if provider.image_transport != "url" or settings.STUDIO_PUBLIC_URL:
+            return
+        inline = [
+            p.label
+            for p in registry.all_providers()
+            if p.image_transport == "data" and p.slug != "preview"
+        ]
+        message = (
+            f"{provider.label} downloads images from Studio, but this installation has no "
+            f"public address (STUDIO_PUBLIC_URL). Use {', '.join(inline)} for images, "
+            "or ask whoever runs Studio to set it."
+        )
+        for name, wanted in (
+            ("start_image", params.has_start_image),
+            ("end_image", params.has_end_image),
+        ):
+            if wanted:
+                self.add_error(name, message)
 
     def initial_dialogue_rows(self) -> tuple[DialogueLine, ...]:
         """The rows to draw: what was entered, or one empty row to start from."""

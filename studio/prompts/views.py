@@ -128,6 +128,11 @@ def shot(request: HttpRequest, pk) -> HttpResponse:
 
 def _order(request: HttpRequest, shot: Shot, membership, form: BuilderForm) -> list[Generation]:
     """Store the images, then order the takes; on a refusal, report it on the form."""
+    replayed = Generation.objects.filter(
+        workspace_id=shot.workspace_id, request_key=form.cleaned_data["request_key"]
+    )
+    if replayed:
+        return list(replayed)  # a double click: the first click's takes, no second upload
     route = form.route
     images = {}
     for name in ("start_image", "end_image"):

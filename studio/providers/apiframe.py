@@ -98,6 +98,8 @@ class ApiframeProvider(wire.HostedProvider):
     base_url: ClassVar[str] = BASE_URL
     reconcilable: ClassVar[bool] = True  # Idempotency-Key replays the original job
     webhooks: ClassVar[str] = "signed"
+    webhook_needs_secret: ClassVar[bool] = False
+    image_transport: ClassVar[str] = "url"
     rate_limit_per_second: ClassVar[float] = 5.0
     credential_labels: ClassVar[dict[str, str]] = {"api_key": "API key (afk_…)"}
 
@@ -171,11 +173,15 @@ class ApiframeProvider(wire.HostedProvider):
             data = json.loads(call.body)
         except ValueError as error:
             raise WebhookRejected("unreadable body") from error
-        job = self._job(data)
+        if not isinstance(data, dict) or not data.get("jobId"):
+            raise WebhookRejected("the body is not a job event")
+        job_id = str(data["jobId"])
         event = data.get("event") or call.headers.get("x-webhook-event", "")
-        return WebhookEvent(
-            external_id=job.external_id, event_key=f"{job.external_id}:{event}", job=job
-        )
+        try:
+            job: RemoteJob | None = self._job(data)
+        except ProviderError:
+            job = None  # a status word we do not know: re-fetch the job by polling
+        return WebhookEvent(external_id=job_id, event_key=f"{job_id}:{event}", job=job)
 
     def check_connection(self) -> None:
         response = wire.send(

@@ -9,6 +9,7 @@ the adapter, from status codes and body codes (never from substrings of messages
 
 from __future__ import annotations
 
+from base64 import b64encode
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -91,17 +92,24 @@ class Credentials:
 
 @dataclass(frozen=True)
 class ImageInput:
-    """An image we stored and re-encoded ourselves, in the forms providers accept."""
+    """An image we stored and re-encoded ourselves, in the forms providers accept.
 
-    url: str  # a short-lived signed URL to our copy
-    data: bytes  # the re-encoded bytes, for providers that take base64 or data URIs
+    Each adapter uses the form its provider takes (its ``image_transport``): a link the
+    provider fetches from us, or the bytes inline (a data URI, or raw base64 for Kling),
+    which also works when this installation cannot be reached from the internet.
+    """
+
+    url: str  # an absolute signed link to our copy, the same for every send of the take
+    data: bytes  # the re-encoded bytes
     content_type: str  # image/jpeg or image/png
 
     @property
-    def data_uri(self) -> str:
-        import base64
+    def base64(self) -> str:
+        return b64encode(self.data).decode()
 
-        return f"data:{self.content_type};base64,{base64.b64encode(self.data).decode()}"
+    @property
+    def data_uri(self) -> str:
+        return f"data:{self.content_type};base64,{self.base64}"
 
 
 @dataclass(frozen=True)
@@ -176,6 +184,12 @@ class Provider(Protocol):
     # Webhook support: "signed" (payload trusted after verification), "token" (unsigned:
     # a per-job secret in the callback URL, then a re-fetch) or "" (poll only).
     webhooks: ClassVar[str]
+    # How images travel: "url" (the provider fetches our signed link, so this installation
+    # must be reachable: STUDIO_PUBLIC_URL) or "data" (inline in the request).
+    image_transport: ClassVar[str]
+    # True when a webhook can only be verified with credentials.webhook_secret: without
+    # one, no callback URL is given and the take is polled.
+    webhook_needs_secret: ClassVar[bool]
     # Sustained requests per second we allow ourselves toward this provider.
     rate_limit_per_second: ClassVar[float]
     # The secrets an owner pastes for this provider, by Credentials field, with the

@@ -99,6 +99,8 @@ class FalProvider(wire.HostedProvider):
     base_url: ClassVar[str] = QUEUE_URL
     reconcilable: ClassVar[bool] = False  # no idempotency key, no lookup by our id
     webhooks: ClassVar[str] = "signed"
+    webhook_needs_secret: ClassVar[bool] = False
+    image_transport: ClassVar[str] = "data"
     # An older fal FAQ says 10 requests/s; new accounts also run only 2 jobs at once,
     # which the queue absorbs. Half the published rate leaves room for other clients.
     rate_limit_per_second: ClassVar[float] = 5.0
@@ -129,9 +131,9 @@ class FalProvider(wire.HostedProvider):
             body["negative_prompt"] = request.negative_prompt
         if request.start_image:
             # image-to-video has no aspect_ratio: the frame follows the image.
-            body["start_image_url"] = request.start_image.url
+            body["start_image_url"] = request.start_image.data_uri  # fal takes data URIs
             if request.end_image:
-                body["end_image_url"] = request.end_image.url
+                body["end_image_url"] = request.end_image.data_uri
         else:
             body["aspect_ratio"] = request.aspect_ratio
         if request.shots:

@@ -130,6 +130,8 @@ class GivonProvider(wire.HostedProvider):
     base_url: ClassVar[str] = BASE_URL
     reconcilable: ClassVar[bool] = False
     webhooks: ClassVar[str] = ""  # none documented: poll only
+    webhook_needs_secret: ClassVar[bool] = False
+    image_transport: ClassVar[str] = "data"
     rate_limit_per_second: ClassVar[float] = 1.0  # unpublished (GAP): a cautious guess
     credential_labels: ClassVar[dict[str, str]] = {"api_key": "API key"}
 
@@ -142,10 +144,11 @@ class GivonProvider(wire.HostedProvider):
             "audioEnabled": request.audio,  # always sent: Givon's default is on
         }
         # Givon also takes data URIs; the signed URL keeps the request small.
+        # Givon's asset slots take asset://, https or data URIs; inline needs no public URL.
         if request.start_image:
-            data["startImage"] = request.start_image.url
+            data["startImage"] = request.start_image.data_uri
         if request.end_image:
-            data["endImage"] = request.end_image.url
+            data["endImage"] = request.end_image.data_uri
         return {"type": "video", "model": request.offer.remote_model, "input": data}
 
     def submit(self, request: GenerationRequest) -> RemoteJob:

@@ -122,6 +122,8 @@ class KieProvider(wire.HostedProvider):
     reconcilable: ClassVar[bool] = False
     # Signed, though not over the body: parse_webhook verifies, then asks for a re-fetch.
     webhooks: ClassVar[str] = "signed"
+    webhook_needs_secret: ClassVar[bool] = False
+    image_transport: ClassVar[str] = "url"
     # Kie publishes no rate limit in our sources (GAP): one request a second is a guess
     # that leaves room, and a 429 (code or status) backs off with Retry-After.
     rate_limit_per_second: ClassVar[float] = 1.0

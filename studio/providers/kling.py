@@ -122,6 +122,8 @@ class KlingProvider(wire.HostedProvider):
     base_url: ClassVar[str] = BASE_URL
     reconcilable: ClassVar[bool] = True  # external_task_id is unique and can be looked up
     webhooks: ClassVar[str] = "token"
+    webhook_needs_secret: ClassVar[bool] = False
+    image_transport: ClassVar[str] = "data"
     # Kling limits concurrency per resource pack (1303) and publishes no request rate:
     # a cautious pace (inferred).
     rate_limit_per_second: ClassVar[float] = 2.0
@@ -163,9 +165,9 @@ class KlingProvider(wire.HostedProvider):
         if request.start_image:
             # image2video takes no aspect_ratio (the frame follows the image). The URL is
             # sent rather than base64, which would have to drop its data: prefix.
-            body["image"] = request.start_image.url
+            body["image"] = request.start_image.base64  # raw base64, no data: prefix
             if request.end_image:
-                body["image_tail"] = request.end_image.url
+                body["image_tail"] = request.end_image.base64
         else:
             body["aspect_ratio"] = request.aspect_ratio
         if request.shots:

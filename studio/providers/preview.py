@@ -39,6 +39,8 @@ class PreviewProvider:
     )
     reconcilable: ClassVar[bool] = True  # rendering again is harmless
     webhooks: ClassVar[str] = ""
+    webhook_needs_secret: ClassVar[bool] = False
+    image_transport: ClassVar[str] = "data"
     rate_limit_per_second: ClassVar[float] = 100.0
     credential_labels: ClassVar[dict[str, str]] = {}
 

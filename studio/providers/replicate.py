@@ -107,6 +107,8 @@ class ReplicateProvider(wire.HostedProvider):
     base_url: ClassVar[str] = BASE_URL
     reconcilable: ClassVar[bool] = False  # see the module docstring
     webhooks: ClassVar[str] = "signed"
+    webhook_needs_secret: ClassVar[bool] = True
+    image_transport: ClassVar[str] = "data"
     # Replicate allows 600 predictions/min (10/s) and 3000 other calls/min per account:
     # 10/s keeps our creates within the first and our polls far below the second.
     rate_limit_per_second: ClassVar[float] = 10.0
@@ -127,9 +129,9 @@ class ReplicateProvider(wire.HostedProvider):
             values["negative_prompt"] = request.negative_prompt
         if request.start_image:
             # aspect_ratio is ignored once there is a start image, so it is not sent.
-            values["start_image"] = request.start_image.url
+            values["start_image"] = request.start_image.data_uri  # a URL or a data URI
             if request.end_image:
-                values["end_image"] = request.end_image.url
+                values["end_image"] = request.end_image.data_uri
         else:
             values["aspect_ratio"] = request.aspect_ratio
         if request.shots:

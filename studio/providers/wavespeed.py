@@ -118,6 +118,8 @@ class WaveSpeedProvider(wire.HostedProvider):
     base_url: ClassVar[str] = BASE_URL
     reconcilable: ClassVar[bool] = False  # no idempotency key, no lookup by our id
     webhooks: ClassVar[str] = "signed"
+    webhook_needs_secret: ClassVar[bool] = True
+    image_transport: ClassVar[str] = "url"
     # New (Bronze) accounts get 2 video requests a minute and 2 concurrent tasks; most
     # accounts stay there. Every poll costs a request too, so stay well under one a second
     # and let the 429 + Retry-After path handle the rest.

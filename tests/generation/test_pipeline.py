@@ -174,3 +174,25 @@ def test_poll_due_polls_running_takes_that_are_due(owner, apiframe_account, fake
     Generation.objects.filter(pk=take.pk).update(next_poll_at=timezone.now())
     assert pipeline.poll_due() == 1
     assert reload(take).status == Status.DOWNLOADING
+
+
+def running_take(owner, account):
+    take = factories.take(owner, provider="apiframe", model="kling-2.6-pro", account=account)
+    transition(take.pk, Status.QUEUED, Status.SUBMITTING)
+    transition(take.pk, Status.SUBMITTING, Status.RUNNING, external_id="job-1")
+    return reload(take)
+
+
+def test_done_without_a_result_yet_keeps_polling_instead_of_failing(owner, apiframe_account):
+    from studio.providers.base import RemoteJob, RemoteStatus
+
+    take = running_take(owner, apiframe_account)
+    pipeline.apply_remote(take, RemoteJob("job-1", RemoteStatus.SUCCEEDED))
+    assert reload(take).status == Status.RUNNING
+
+
+@pytest.mark.parametrize("reported", ["NaN", "Infinity", "-5", "many"])
+def test_a_nonsense_reported_cost_settles_at_the_estimate(owner, apiframe_account, reported):
+    take = running_take(owner, apiframe_account)
+    Generation.objects.filter(pk=take.pk).update(provider_cost_units=reported)
+    assert pipeline._reported_cost(reload(take)) is None

@@ -96,7 +96,7 @@ def test_kling_3_goes_to_the_standard_or_pro_endpoint_by_resolution(fal_, fake, 
     ]
 
 
-def test_image_to_video_sends_the_image_urls_and_no_aspect_ratio(fal_, fake):
+def test_image_to_video_sends_the_images_inline_and_no_aspect_ratio(fal_, fake):
     fal_.submit(
         request(
             SLUG,
@@ -108,8 +108,8 @@ def test_image_to_video_sends_the_image_urls_and_no_aspect_ratio(fal_, fake):
     )
     [sent] = fake.requests(SLUG)
     assert sent["path"] == "/fal/fal-ai/kling-video/v2.6/pro/image-to-video"
-    assert sent["body"]["start_image_url"] == "https://media.example/first.png"
-    assert sent["body"]["end_image_url"] == "https://media.example/last.png"
+    assert sent["body"]["start_image_url"] == "data:image/png;base64,cG5n"  # b"png"
+    assert sent["body"]["end_image_url"] == "data:image/png;base64,cG5n"
     assert "aspect_ratio" not in sent["body"]
 
 

@@ -82,7 +82,10 @@ def test_kling_3_sends_start_and_end_images_and_4k(givon_, fake):
     )
     body = fake.requests(SLUG)[0]["body"]
     assert body["model"] == "kling-3.0"
-    assert (body["input"]["startImage"], body["input"]["endImage"]) == (START.url, END.url)
+    assert (body["input"]["startImage"], body["input"]["endImage"]) == (
+        START.data_uri,
+        END.data_uri,
+    )
     assert (body["input"]["resolution"], body["input"]["duration"]) == ("4k", 15)
 
 

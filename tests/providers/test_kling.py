@@ -114,15 +114,15 @@ def test_kling_2_6_std_is_std_mode_with_sound_off_sent_explicitly(kling, fake):
     assert (body["mode"], body["sound"], body["duration"]) == ("std", "off", "5")
 
 
-def test_a_start_image_goes_to_image2video_as_a_url_without_aspect_ratio(kling, fake):
+def test_a_start_image_goes_to_image2video_as_raw_base64_without_aspect_ratio(kling, fake):
     req = request(
         SLUG, "kling-2.6-pro", audio=False, start_image=_image("first"), end_image=_image("last")
     )
     job = kling.submit(req)
     body = fake.requests(SLUG)[0]["body"]
     assert fake.requests(SLUG)[0]["path"] == "/kling/v1/videos/image2video"
-    assert body["image"] == "https://media.example/first.png"
-    assert body["image_tail"] == "https://media.example/last.png"
+    assert body["image"] == "cG5n"  # b"png", raw base64 without a data: prefix
+    assert body["image_tail"] == "cG5n"
     assert "aspect_ratio" not in body
     assert job.poll_hint == "image2video"
     kling.poll(req, job)

@@ -106,8 +106,8 @@ def test_a_start_image_replaces_the_aspect_ratio(replicate, fake):
         request(SLUG, "kling-3.0", start_image=_image("first"), end_image=_image("last"))
     )
     values = fake.requests(SLUG)[0]["body"]["input"]
-    assert values["start_image"] == "https://media.example/first.png"
-    assert values["end_image"] == "https://media.example/last.png"
+    assert values["start_image"] == "data:image/png;base64,cG5n"  # b"png"
+    assert values["end_image"] == "data:image/png;base64,cG5n"
     assert "aspect_ratio" not in values
 
 
