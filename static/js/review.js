@@ -18,7 +18,7 @@
     var mention = event.target.closest("[data-mention]");
     if (mention) {
       var body = document.getElementById("comment-body");
-      var at = body.selectionStart || body.value.length;
+      var at = body.selectionStart !== null ? body.selectionStart : body.value.length;
       var before = body.value.slice(0, at);
       var text = (before && !/\s$/.test(before) ? " " : "") + "@" + mention.dataset.mention + " ";
       body.value = before + text + body.value.slice(at);

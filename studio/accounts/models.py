@@ -35,11 +35,12 @@ class User(AbstractUser):
     name = models.CharField(max_length=80)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = ["name"]  # createsuperuser asks for it: names are what others see
     objects = UserManager()
 
     def __str__(self) -> str:
-        return self.name or self.email
+        # Never the full address: guests reading comments must not learn members' emails.
+        return self.name or self.email.partition("@")[0]
 
     def get_full_name(self) -> str:
         return str(self)

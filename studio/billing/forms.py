@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
@@ -12,6 +12,7 @@ from studio.billing.periods import Period
 from studio.providers.catalog import MICROS_PER_USD
 
 MAX_DAYS = 366
+EARLIEST = date(2020, 1, 1)  # before any Kling model; also keeps date maths in range
 
 
 def to_micros(dollars: Decimal | None) -> int | None:
@@ -101,6 +102,8 @@ class PeriodForm(forms.Form):
             raise forms.ValidationError("Choose both dates.")
         if end < start:
             self.add_error("end", "The end date comes before the start date.")
+        elif not (start >= EARLIEST and end <= date.today() + timedelta(days=366)):
+            self.add_error("start", "Choose dates between 2020 and next year.")
         elif end - start > timedelta(days=MAX_DAYS - 1):
             self.add_error("end", f"Choose at most {MAX_DAYS} days.")
         return data

@@ -96,9 +96,9 @@ class Budget(models.Model):
 
     * ``monthly_budget_micros``: the most the workspace may commit in a calendar month
       (in ``settings.TIME_ZONE``): settled this month plus held now. None: no budget.
-    * ``approval_threshold_micros``: an order (one Generate click, all its takes)
-      costing more than this waits for an owner. Checked per click rather than per take
-      so asking for four takes of a cheap clip is judged by what the click spends.
+    * ``approval_threshold_micros``: a take costing more than this waits for an owner.
+      Checked per take: four cheap drafts are not one expensive take (the budget and
+      caps still count the whole click).
     * ``editors_need_approval``: every paid order by an editor waits for an owner.
 
     Owners are never asked to approve their own orders (their click is the approval),

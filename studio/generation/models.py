@@ -6,6 +6,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.text import slugify
 
 from studio.lib.crypto import decrypt, encrypt
 
@@ -140,6 +141,9 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
     def active(self) -> GenerationQuerySet:
         return self.filter(status__in=Status.active())
 
+    def with_clip(self) -> GenerationQuerySet:
+        return self.filter(clip__isnull=False)
+
     def for_gallery(self) -> GenerationQuerySet:
         """Everything a grid of cards shows, in a constant number of queries."""
         return self.select_related("clip", "shot", "shot__project", "created_by").order_by(
@@ -239,6 +243,25 @@ class Generation(models.Model):
             return self.clip
         except Clip.DoesNotExist:
             return None
+
+    @property
+    def download_filename(self) -> str:
+        """What a downloaded clip is called: the shot's name and the take's number."""
+        return f"{slugify(self.shot.name) or 'clip'}-take-{self.number}.mp4"
+
+    @property
+    def poll_state(self) -> str:
+        """What a status poll compares: when it has not changed, nothing is redrawn (and a
+        screen reader is not told the same thing again)."""
+        return f"{self.status}:{self.progress or 0}"
+
+    @property
+    def poll_every(self) -> str:
+        """How often the page asks about this take: often while it is being made, rarely
+        while it waits for an owner's approval, never once it has ended."""
+        if self.is_terminal:
+            return ""
+        return "30s" if self.status == Status.AWAITING_APPROVAL else "2s"
 
     @property
     def is_terminal(self) -> bool:

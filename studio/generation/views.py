@@ -5,7 +5,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -108,6 +107,8 @@ def take(request: HttpRequest, pk) -> HttpResponse:
 def card_hx(request: HttpRequest, pk) -> HttpResponse:
     """A take's card (gallery, shot stack) while it is in progress; polled until it ends."""
     take, membership = get_for_member(request, Generation.objects.for_gallery(), pk=pk)
+    if request.GET.get("state") == take.poll_state and not take.is_terminal:
+        return HttpResponse(status=204)  # nothing new: htmx keeps the card and keeps asking
     response = render(request, "generation/_card.html", {"take": take, "membership": membership})
     if take.is_terminal:
         # 286 tells htmx to stop polling; the card is swapped in its final form first.
@@ -121,11 +122,13 @@ def status_hx(request: HttpRequest, pk) -> HttpResponse:
     take, membership = get_for_member(
         request, Generation.objects.select_related("clip", "shot", "shot__project"), pk=pk
     )
-    if take.is_terminal and request.GET.get("was") != take.status:
-        # It just finished: reload the page so the player and recipe appear.
+    if take.is_terminal:
+        # It just ended: reload the page so the player (or the reason) appears in full.
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response
+    if request.GET.get("state") == take.poll_state:
+        return HttpResponse(status=204)  # nothing new to say
     return render(request, "generation/take.html#status", _take_context(take, membership))
 
 
@@ -135,8 +138,7 @@ def download(request: HttpRequest, pk) -> HttpResponse:
     clip = take.video
     if clip is None:
         raise Http404
-    filename = f"{slugify(take.shot.name) or 'clip'}-take-{take.number}.mp4"
-    return redirect(download_url(clip.file.name, filename))
+    return redirect(download_url(clip.file.name, take.download_filename))
 
 
 @login_required

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from studio.prompts.fields import DialogueLine, PromptFields, ShotPart
+from studio.prompts.lint import WORDS_PER_SECOND
 
 FPS = 24
 SAMPLE_RATE = 48_000
@@ -18,7 +19,6 @@ SIZES = {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (960, 960)}
 MIN_DURATION, MAX_DURATION = 3, 15
 
 # Dialogue pacing: a relaxed speaking rate plus time to read the subtitle.
-WORDS_PER_SECOND = 2.6
 LINE_PAD = 0.6
 LEAD_IN = 0.5  # nobody speaks on the very first frame
 TAIL = 0.4

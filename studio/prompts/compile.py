@@ -53,8 +53,3 @@ def compile_prompt(fields: PromptFields) -> str:
         if value.strip():
             parts.append(_sentence(f"{label}: {value.strip()}"))
     return " ".join(p for p in parts if p)
-
-
-def compile_shot_prompts(fields: PromptFields) -> list[str]:
-    """The text of each shot of a multi-shot take (the main prompt carries look and sound)."""
-    return [" ".join(shot.prompt.split()) for shot in fields.shots if shot.prompt.strip()]

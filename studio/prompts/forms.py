@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
+from django.utils.functional import cached_property
 
 from studio.generation.models import ProviderAccount
 from studio.prompts.compile import compile_prompt
@@ -177,7 +178,7 @@ class BuilderForm(forms.Form):
         value = self._value("model")
         return value if value in FAMILIES else DEFAULT_MODEL
 
-    @property
+    @cached_property
     def routes(self) -> list[Route]:
         return routes(self.workspace, self.family)
 

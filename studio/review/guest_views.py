@@ -13,7 +13,6 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from studio.generation.models import Generation
@@ -150,5 +149,4 @@ def download(request: HttpRequest, link: GuestLink, pk) -> HttpResponse:
     take = _take(link, pk)
     if not link.allow_download:
         raise Http404
-    filename = f"{slugify(take.shot.name) or 'clip'}-take-{take.number}.mp4"
-    return redirect(download_url(take.clip.file.name, filename))
+    return redirect(download_url(take.clip.file.name, take.download_filename))

@@ -465,7 +465,7 @@ class GuestLink(models.Model):
         """The takes a guest may watch through this link (only ones with a clip)."""
         from studio.generation.models import Generation
 
-        takes = Generation.objects.filter(workspace=self.workspace_id, clip__isnull=False)
+        takes = Generation.objects.filter(workspace=self.workspace_id).with_clip()
         if self.take_id:
             return takes.filter(pk=self.take_id)
         return takes.filter(shot__project=self.project_id)

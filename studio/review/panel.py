@@ -81,7 +81,8 @@ def for_member(take: Generation, membership: Membership, user: User) -> TakeRevi
         my_verdict=next((d.verdict for d in decisions if d.reviewer_id == user.pk), ""),
         selected=Selection.objects.filter(take=take).exists(),
         siblings=list(
-            Generation.objects.filter(shot_id=take.shot_id, clip__isnull=False)
+            Generation.objects.filter(shot_id=take.shot_id)
+            .with_clip()
             .exclude(pk=take.pk)
             .order_by("-number")
         ),

@@ -143,7 +143,7 @@ def compare(request: HttpRequest) -> HttpResponse:
         raise Http404
     a, membership = get_for_member(request, TAKES, pk=form.cleaned_data["a"])
     # The shot's stack, newest first, for the pickers.
-    stack = list(TAKES.filter(shot_id=a.shot_id, clip__isnull=False).order_by("-number"))
+    stack = list(TAKES.filter(shot_id=a.shot_id).with_clip().order_by("-number"))
     others = [t for t in stack if t.pk != a.pk]
     b = None
     if form.cleaned_data["b"]:

@@ -105,6 +105,7 @@ ROUTES: dict[str, Route] = {
     "guest:download": route(GUEST, NO, "guest_token", "take"),
     "webhooks:receive": route(NO, SIGNED, "provider", "webhook_token"),
     "media:serve": route(SIGNED, NO, "clip_name", query="sig={clip_sig}"),
+    "media:for_provider": route(SIGNED, NO, "image_token"),
     "signup": route(PUBLIC, PUBLIC),
     "login": route(PUBLIC, PUBLIC),
     "logout": route(NO, PUBLIC),
@@ -230,6 +231,7 @@ def world(db) -> dict:
         "webhook_token": "not-a-take-token",
         "clip_name": take.clip.file.name,
         "clip_sig": sign(take.clip.file.name),
+        "image_token": "not-a-provider-link",
         "uid": "MQ",
         "reset_token": "set-password",
     }

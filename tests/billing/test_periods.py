@@ -25,3 +25,12 @@ def test_a_month_starts_at_midnight_in_the_configured_time_zone(settings):
 def test_a_range_of_days_is_named_by_its_dates():
     week = Period(date(2026, 11, 3), date(2026, 11, 9))
     assert (week.is_month, week.name) == (False, "3 Nov to 9 Nov 2026")
+
+
+def test_far_future_dates_are_refused_instead_of_crashing(owner_client):
+    from django.urls import reverse
+
+    url = reverse("spend:dashboard") + "?period=custom&start=9999-01-01&end=9999-12-31"
+    response = owner_client.get(url)
+    assert response.status_code == 200
+    assert response.context["form"].errors["start"]

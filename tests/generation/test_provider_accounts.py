@@ -99,3 +99,30 @@ def test_the_builder_offers_enabled_accounts_and_preview(owner_client, owner, fa
     ProviderAccount.objects.update(enabled=False)
     page = owner_client.get(shot.get_absolute_url()).content.decode()
     assert 'value="apiframe"' not in page
+
+
+def test_an_owner_can_add_a_webhook_secret_to_an_existing_account(owner_client, owner, fake):
+    owner_client.post(
+        reverse("providers:index"),
+        {
+            "provider": "replicate",
+            "api_key": "sandbox-replicate-key",
+            "base_url": fake.base("replicate"),
+            "enabled": "on",
+        },
+    )
+    account = ProviderAccount.objects.get(provider="replicate")
+    assert account.webhook_secret_encrypted == ""
+    page = owner_client.get(reverse("providers:index")).content.decode()
+    assert 'name="webhook_secret"' in page and f'id="whsec-{account.pk}"' in page
+    owner_client.post(
+        reverse("providers:update", args=[account.pk]),
+        {
+            "provider": "replicate",
+            "webhook_secret": "whsec_c2VjcmV0",
+            "base_url": fake.base("replicate"),
+            "enabled": "on",
+        },
+    )
+    account.refresh_from_db()
+    assert account.credentials().webhook_secret == "whsec_c2VjcmV0"

@@ -9,10 +9,12 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import ExifTags
 from PIL import Image as Pillow
 from werkzeug.serving import make_server
@@ -295,15 +297,21 @@ def test_link_to_this_machine_is_refused_before_connecting(
 # --- what providers get ----------------------------------------------------------------------
 
 
-def test_provider_input_is_an_absolute_signed_url_and_the_bytes(
+def test_provider_input_is_an_absolute_signed_link_and_the_bytes(
     workspace, user, settings, client
 ) -> None:
     settings.STUDIO_PUBLIC_URL = "https://studio.example.com"
     image = accept_upload(workspace=workspace, user=user, upload=upload(encoded()), rules=RULES)
-    given = provider_input(image)
-    assert given.url.startswith("https://studio.example.com/")
-    assert "sig=" in given.url
+    given = provider_input(image, timezone.now())
+    assert given.url.startswith("https://studio.example.com/media/for-provider/")
     assert (given.data, given.content_type) == (stored_bytes(image), "image/jpeg")
     served = client.get(given.url.removeprefix("https://studio.example.com"))
     assert served.status_code == 200
     assert b"".join(served.streaming_content) == given.data
+
+
+def test_a_provider_link_expires_after_a_day(workspace, user, settings, client) -> None:
+    settings.STUDIO_PUBLIC_URL = "https://studio.example.com"
+    image = accept_upload(workspace=workspace, user=user, upload=upload(encoded()), rules=RULES)
+    old = provider_input(image, timezone.now() - timedelta(hours=25))
+    assert client.get(old.url.removeprefix("https://studio.example.com")).status_code == 404

@@ -189,7 +189,9 @@ class FakeServer:
             with self.state.lock:
                 jobs = list(self.state.jobs.values())
             for job in jobs:
-                if not job.webhook_url:
+                # Only web callbacks: the fake must not become a way to reach file: or
+                # other schemes on this machine.
+                if not job.webhook_url.startswith(("http://", "https://")):
                     continue
                 fake = self.fakes[job.provider]
                 status = job.status(now)
@@ -204,7 +206,7 @@ class FakeServer:
         for _ in range(times):
             body, headers = fake.webhook(job, status)
             for attempt in range(3):
-                # The callback URL is Studio's own http(s) URL, as the adapter sent it.
+                # An http(s) URL (checked in _tick): Studio's callback, as the adapter sent it.
                 request = urllib.request.Request(  # noqa: S310
                     job.webhook_url,
                     data=body,

@@ -39,12 +39,6 @@ def timecode(ms, fps=24.0) -> str:
 
 
 @register.filter
-def seconds_of(ms) -> str:
-    """Milliseconds as seconds for a form field or a data attribute: 2500 -> '2.5'."""
-    return "" if ms is None else f"{int(ms) / 1000:g}"
-
-
-@register.filter
 def stamp_ms(seconds) -> int:
     """A comment form's "at" (seconds, as typed) in milliseconds; 0 when it is not a number."""
     try:
