@@ -6,7 +6,13 @@ import time
 import uuid
 
 from studio.providers import catalog, registry, sandbox
-from studio.providers.base import GenerationRequest, RemoteJob, RemoteStatus
+from studio.providers.base import (
+    GenerationRequest,
+    ImageInput,
+    RemoteJob,
+    RemoteStatus,
+    WebhookCall,
+)
 
 
 def adapter(slug: str, fake, **overrides):
@@ -41,6 +47,28 @@ def wait_for(adapter_, req: GenerationRequest, job: RemoteJob, timeout: float = 
             return job
         time.sleep(0.2)
     raise AssertionError(f"job {job.external_id} did not finish: {job.status}")
+
+
+def statuses(adapter_, req: GenerationRequest, job: RemoteJob) -> list[RemoteStatus]:
+    """Every distinct status a job goes through, polling until it ends."""
+    seen = [job.status]
+    while not job.status.is_terminal:
+        time.sleep(0.05)
+        job = adapter_.poll(req, job)
+        if job.status != seen[-1]:
+            seen.append(job.status)
+    return seen
+
+
+def image(name: str) -> ImageInput:
+    """A start or end image as the pipeline hands it to an adapter."""
+    return ImageInput(
+        url=f"https://media.example/{name}.png", data=b"png", content_type="image/png"
+    )
+
+
+def call(body: bytes, headers: dict[str, str]) -> WebhookCall:
+    return WebhookCall(body=body, headers=headers, query={})
 
 
 def running(job: RemoteJob) -> RemoteJob:

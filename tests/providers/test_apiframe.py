@@ -79,26 +79,6 @@ def test_a_moderated_job_fails_as_moderation(apiframe, fake):
     assert done.error.kind == ErrorKind.MODERATION
 
 
-@pytest.mark.parametrize(
-    ("fault", "kind"),
-    [
-        ("auth", ErrorKind.AUTH),
-        ("out_of_credit", ErrorKind.OUT_OF_CREDIT),
-        ("429", ErrorKind.RATE_LIMITED),
-        ("5xx", ErrorKind.TRANSIENT),
-        ("malformed", ErrorKind.AMBIGUOUS),
-        ("drop", ErrorKind.AMBIGUOUS),
-    ],
-)
-def test_submit_errors_are_classified(apiframe, fake, fault, kind):
-    fake.fault(SLUG, "submit", fault, seconds=7)
-    with pytest.raises(ProviderError) as caught:
-        apiframe.submit(request(SLUG, "kling-2.6-pro"))
-    assert caught.value.kind == kind
-    if kind == ErrorKind.RATE_LIMITED:
-        assert caught.value.retry_after == 7
-
-
 def test_a_wrong_key_is_an_auth_error(fake):
     bad = adapter(SLUG, fake, api_key="afk_wrong")
     with pytest.raises(ProviderError) as caught:

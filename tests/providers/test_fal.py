@@ -12,15 +12,22 @@ from studio.generation.models import Generation, Status, WebhookDelivery
 from studio.providers import catalog, fal, sandbox
 from studio.providers.base import (
     ErrorKind,
-    ImageInput,
     ProviderError,
     RemoteStatus,
-    WebhookCall,
     WebhookRejected,
 )
 from studio.providers.catalog import Params
 from tests import factories
-from tests.providers.helpers import adapter, request, run_take, sandbox_account, wait_for
+from tests.providers.helpers import (
+    adapter,
+    call,
+    image,
+    request,
+    run_take,
+    sandbox_account,
+    statuses,
+    wait_for,
+)
 
 SLUG = "fal"
 KEYS = sandbox.credentials(SLUG)
@@ -35,21 +42,6 @@ def fal_(fake):
 def fal_key(fake) -> Ed25519PrivateKey:
     """The private half of the key pair the fake publishes in its JWKS."""
     return fake.app.fakes[SLUG].signing_key
-
-
-def _image(name: str) -> ImageInput:
-    url = f"https://media.example/{name}.png"
-    return ImageInput(url=url, data=b"png", content_type="image/png")
-
-
-def _statuses(adapter_, req, job) -> list[RemoteStatus]:
-    seen = [job.status]
-    while not job.status.is_terminal:
-        time.sleep(0.05)
-        job = adapter_.poll(req, job)
-        if job.status != seen[-1]:
-            seen.append(job.status)
-    return seen
 
 
 # -- the request ----------------------------------------------------------------------------
@@ -102,8 +94,8 @@ def test_image_to_video_sends_the_images_inline_and_no_aspect_ratio(fal_, fake):
             SLUG,
             "kling-2.6-pro",
             audio=False,
-            start_image=_image("first"),
-            end_image=_image("last"),
+            start_image=image("first"),
+            end_image=image("last"),
         )
     )
     [sent] = fake.requests(SLUG)
@@ -144,7 +136,7 @@ def test_a_request_goes_from_in_queue_to_in_progress_to_completed_with_its_video
     req = request(SLUG, "kling-2.6-pro")
     job = fal_.submit(req)
     assert job.status == RemoteStatus.QUEUED
-    assert _statuses(fal_, req, job) == [
+    assert statuses(fal_, req, job) == [
         RemoteStatus.QUEUED,
         RemoteStatus.RUNNING,
         RemoteStatus.SUCCEEDED,
@@ -174,26 +166,6 @@ def test_moderation_is_a_422_content_policy_violation(fal_, fake):
 
 
 # -- errors ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("fault", "kind"),
-    [
-        ("auth", ErrorKind.AUTH),
-        ("out_of_credit", ErrorKind.OUT_OF_CREDIT),
-        ("429", ErrorKind.RATE_LIMITED),
-        ("5xx", ErrorKind.TRANSIENT),
-        ("malformed", ErrorKind.AMBIGUOUS),
-        ("drop", ErrorKind.AMBIGUOUS),
-    ],
-)
-def test_submit_errors_are_classified(fal_, fake, fault, kind):
-    fake.fault(SLUG, "submit", fault, seconds=7)
-    with pytest.raises(ProviderError) as caught:
-        fal_.submit(request(SLUG, "kling-2.6-pro"))
-    assert caught.value.kind == kind
-    if kind == ErrorKind.RATE_LIMITED:
-        assert caught.value.retry_after == 7
 
 
 def test_an_exhausted_balance_is_a_403_but_out_of_credit(fal_, fake):
@@ -284,12 +256,8 @@ OK = {
 BODY = json.dumps(OK).encode()
 
 
-def _call(body: bytes, headers: dict[str, str]) -> WebhookCall:
-    return WebhookCall(body=body, headers=headers, query={})
-
-
 def test_a_correctly_signed_webhook_is_trusted(fal_, fal_key):
-    event = fal_.parse_webhook(_call(BODY, _sign(fal_key, BODY)))
+    event = fal_.parse_webhook(call(BODY, _sign(fal_key, BODY)))
     assert (event.external_id, event.event_key) == ("req-1", "req-1")
     assert event.job.status == RemoteStatus.SUCCEEDED
     assert event.job.video_url == "https://v3.fal.media/files/out.mp4"
@@ -297,8 +265,8 @@ def test_a_correctly_signed_webhook_is_trusted(fal_, fal_key):
 
 def test_the_keys_come_from_the_jwks_of_the_base_url_and_are_cached(fal_, fal_key, fake):
     fal._jwks_cache.clear()
-    fal_.parse_webhook(_call(BODY, _sign(fal_key, BODY)))
-    fal_.parse_webhook(_call(BODY, _sign(fal_key, BODY)))
+    fal_.parse_webhook(call(BODY, _sign(fal_key, BODY)))
+    fal_.parse_webhook(call(BODY, _sign(fal_key, BODY)))
     fetched = [r for r in fake.requests(SLUG) if r["path"].endswith("jwks.json")]
     assert [r["path"] for r in fetched] == ["/fal/.well-known/jwks.json"]
     assert "authorization" not in fetched[0]["headers"]  # our key never goes there
@@ -317,7 +285,7 @@ def test_an_error_webhook_fails_the_job_and_keeps_moderation_apart(fal_, fal_key
             },
         }
     ).encode()
-    event = fal_.parse_webhook(_call(refused, _sign(fal_key, refused)))
+    event = fal_.parse_webhook(call(refused, _sign(fal_key, refused)))
     assert event.job.status == RemoteStatus.FAILED
     assert event.job.error.kind == ErrorKind.MODERATION
 
@@ -331,7 +299,7 @@ def test_an_ok_webhook_without_a_readable_payload_asks_for_a_re_fetch(fal_, fal_
             "payload_error": "could not serialize",
         }
     ).encode()
-    assert fal_.parse_webhook(_call(body, _sign(fal_key, body))).job is None
+    assert fal_.parse_webhook(call(body, _sign(fal_key, body))).job is None
 
 
 def _missing(name: str):
@@ -370,7 +338,7 @@ def _missing(name: str):
 )
 def test_a_webhook_that_does_not_verify_is_rejected(fal_, fal_key, body, headers):
     with pytest.raises(WebhookRejected):
-        fal_.parse_webhook(_call(body, headers(fal_key)))
+        fal_.parse_webhook(call(body, headers(fal_key)))
 
 
 def test_the_fakes_own_webhooks_verify(fal_, fake):
@@ -379,7 +347,7 @@ def test_the_fakes_own_webhooks_verify(fal_, fake):
     wait_for(fal_, req, job)
     fake_job = fake.app.state.find(SLUG, job.external_id)
     body, headers = fake.app.fakes[SLUG].webhook(fake_job, "succeeded")
-    event = fal_.parse_webhook(_call(body, {k.lower(): v for k, v in headers.items()}))
+    event = fal_.parse_webhook(call(body, {k.lower(): v for k, v in headers.items()}))
     assert event.job.video_url == f"{fake.url}/_media/{job.external_id}.mp4"
 
 

@@ -166,26 +166,6 @@ def test_the_fake_tags_its_guessed_answers_unverified(fake):
 # -- errors (only the HTTP status is relied on) -----------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("fault", "kind"),
-    [
-        ("auth", ErrorKind.AUTH),
-        ("out_of_credit", ErrorKind.OUT_OF_CREDIT),
-        ("429", ErrorKind.RATE_LIMITED),
-        ("5xx", ErrorKind.TRANSIENT),
-        ("malformed", ErrorKind.AMBIGUOUS),
-        ("drop", ErrorKind.AMBIGUOUS),
-    ],
-)
-def test_submit_errors_are_classified(givon_, fake, fault, kind):
-    fake.fault(SLUG, "submit", fault, seconds=7)
-    with pytest.raises(ProviderError) as caught:
-        givon_.submit(request(SLUG, "kling-2.6-pro"))
-    assert caught.value.kind == kind
-    if kind == ErrorKind.RATE_LIMITED:
-        assert caught.value.retry_after == 7
-
-
 def test_a_validation_error_is_permanent(givon_):
     with pytest.raises(ProviderError) as caught:
         givon_.submit(request(SLUG, "kling-2.6-pro", duration=7))  # past the catalog

@@ -151,26 +151,6 @@ def test_a_failed_task_keeps_its_fail_message(kie_, fake, fault, kind):
 
 
 @pytest.mark.parametrize(
-    ("fault", "kind"),
-    [
-        ("auth", ErrorKind.AUTH),
-        ("out_of_credit", ErrorKind.OUT_OF_CREDIT),
-        ("429", ErrorKind.RATE_LIMITED),
-        ("5xx", ErrorKind.TRANSIENT),
-        ("malformed", ErrorKind.AMBIGUOUS),
-        ("drop", ErrorKind.AMBIGUOUS),
-    ],
-)
-def test_submit_errors_are_classified_by_the_body_code(kie_, fake, fault, kind):
-    fake.fault(SLUG, "submit", fault, seconds=7)
-    with pytest.raises(ProviderError) as caught:
-        kie_.submit(request(SLUG, "kling-2.6-pro"))
-    assert caught.value.kind == kind
-    if kind == ErrorKind.RATE_LIMITED:
-        assert caught.value.retry_after == 7
-
-
-@pytest.mark.parametrize(
     ("code", "kind"),
     [
         (433, ErrorKind.OUT_OF_CREDIT),
