@@ -20,7 +20,7 @@ from studio.providers.base import (
 )
 from studio.providers.catalog import Params
 from tests import factories
-from tests.providers.helpers import adapter, request, run_take, running, sandbox_account, wait_for
+from tests.providers.helpers import adapter, request, run_take, sandbox_account, wait_for
 
 SLUG = "givon"
 START = ImageInput(
@@ -173,30 +173,8 @@ def test_a_validation_error_is_permanent(givon_):
     assert "duration" in caught.value.detail
 
 
-@pytest.mark.parametrize(
-    ("fault", "kind"),
-    [
-        ("5xx", ErrorKind.TRANSIENT),
-        ("malformed", ErrorKind.TRANSIENT),
-        ("429", ErrorKind.RATE_LIMITED),
-    ],
-)
-def test_poll_errors_are_retryable(givon_, fake, fault, kind):
-    req = request(SLUG, "kling-2.6-pro")
-    job = givon_.submit(req)
-    fake.fault(SLUG, "poll", fault)
-    with pytest.raises(ProviderError) as caught:
-        givon_.poll(req, running(job))
-    assert caught.value.kind == kind
-
-
-def test_a_wrong_key_is_an_auth_error_and_fails_the_connection_check(givon_, fake):
+def test_the_connection_check_lists_one_generation(givon_, fake):
     givon_.check_connection()
-    bad = adapter(SLUG, fake, api_key="gv_wrong")
-    for call in (bad.check_connection, lambda: bad.submit(request(SLUG, "kling-2.6"))):
-        with pytest.raises(ProviderError) as caught:
-            call()
-        assert caught.value.kind == ErrorKind.AUTH
     first = fake.requests(SLUG)[0]
     assert (first["method"], first["path"], first["query"]) == (
         "GET",

@@ -174,30 +174,6 @@ def test_an_input_replicate_refuses_is_a_permanent_422(replicate, fake):
     assert (caught.value.kind, caught.value.status_code) == (ErrorKind.PERMANENT, 422)
 
 
-def test_poll_errors_are_retryable_and_malformed_json_is_transient(replicate, fake):
-    req = request(SLUG, "kling-3.0")
-    job = replicate.submit(req)
-    for fault, kind in (
-        ("5xx", ErrorKind.TRANSIENT),
-        ("malformed", ErrorKind.TRANSIENT),
-        ("429", ErrorKind.RATE_LIMITED),
-    ):
-        fake.fault(SLUG, "poll", fault)
-        with pytest.raises(ProviderError) as caught:
-            replicate.poll(req, job)
-        assert caught.value.kind == kind
-
-
-def test_a_wrong_key_is_an_auth_error_and_fails_the_connection_check(fake):
-    bad = adapter(SLUG, fake, api_key="r8_wrong")
-    with pytest.raises(ProviderError) as caught:
-        bad.submit(request(SLUG, "kling-3.0"))
-    assert caught.value.kind == ErrorKind.AUTH
-    with pytest.raises(ProviderError) as caught:
-        bad.check_connection()
-    assert caught.value.kind == ErrorKind.AUTH
-
-
 def test_the_connection_check_reads_the_account(replicate, fake):
     replicate.check_connection()
     [sent] = fake.requests(SLUG)

@@ -19,7 +19,7 @@ from studio.providers.base import (
 )
 from studio.providers.catalog import Params
 from tests import factories
-from tests.providers.helpers import adapter, request, run_take, running, sandbox_account, wait_for
+from tests.providers.helpers import adapter, request, run_take, sandbox_account, wait_for
 
 SLUG = "wavespeed"
 SECRET = sandbox.credentials(SLUG).webhook_secret
@@ -166,31 +166,9 @@ def test_a_validation_error_is_permanent(wavespeed, fake):
     assert "duration" in caught.value.detail
 
 
-def test_a_wrong_key_is_an_auth_error_and_fails_the_connection_check(wavespeed, fake):
+def test_the_connection_check_reads_the_balance(wavespeed, fake):
     wavespeed.check_connection()
-    bad = adapter(SLUG, fake, api_key="ws_wrong")
-    for call in (bad.check_connection, lambda: bad.submit(request(SLUG, "kling-2.6"))):
-        with pytest.raises(ProviderError) as caught:
-            call()
-        assert caught.value.kind == ErrorKind.AUTH
     assert fake.requests(SLUG)[0]["path"] == "/wavespeed/api/v3/balance"
-
-
-@pytest.mark.parametrize(
-    ("fault", "kind"),
-    [
-        ("5xx", ErrorKind.TRANSIENT),
-        ("malformed", ErrorKind.TRANSIENT),
-        ("429", ErrorKind.RATE_LIMITED),
-    ],
-)
-def test_poll_errors_are_retryable(wavespeed, fake, fault, kind):
-    req = request(SLUG, "kling-2.6-pro")
-    job = wavespeed.submit(req)
-    fake.fault(SLUG, "poll", fault)
-    with pytest.raises(ProviderError) as caught:
-        wavespeed.poll(req, running(job))
-    assert caught.value.kind == kind
 
 
 def test_the_catalog_refuses_what_wavespeed_would_reject_before_anything_is_sent(fake):
